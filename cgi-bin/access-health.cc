@@ -1,0 +1,3 @@
+#include "cgi_app.h"
+
+int main(int argc, char** argv) { return access_limiter::runHealth(argc, argv); }

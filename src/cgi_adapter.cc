@@ -1,0 +1,228 @@
+#include "cgi_adapter.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <cgicc/CgiInput.h>
+#include <cgicc/Cgicc.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "error_integration.h"
+#include "http_status.h"
+#include "key.h"
+
+namespace access_limiter {
+
+namespace {
+
+std::string envString(const EnvLookup& env, const char* name) {
+  const char* value = env(name);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
+// Feeds cgicc from meta-variables we choose and a body we already read, so
+// cgicc never sees a Content-Length we have not checked.
+class PreparedInput final : public cgicc::CgiInput {
+ public:
+  PreparedInput(std::string method, std::string query, std::string body)
+      : method_(std::move(method)), query_(std::move(query)), body_(std::move(body)) {}
+
+  size_t read(char* data, size_t length) override {
+    size_t n = std::min(length, body_.size() - offset_);
+    body_.copy(data, n, offset_);
+    offset_ += n;
+    return n;
+  }
+
+  std::string getenv(const char* name) override {
+    std::string_view var(name);
+    if (var == "REQUEST_METHOD") return method_;
+    if (var == "QUERY_STRING") return method_ == "POST" ? std::string() : query_;
+    if (var == "CONTENT_TYPE")
+      return method_ == "POST" ? "application/x-www-form-urlencoded" : "";
+    if (var == "CONTENT_LENGTH")
+      return method_ == "POST" ? std::to_string(body_.size()) : "0";
+    return std::string();
+  }
+
+ private:
+  std::string method_;
+  std::string query_;
+  std::string body_;
+  size_t offset_ = 0;
+};
+
+// Every value of parameter `name` in form-encoded `data`, decoded by cgicc.
+void collectValues(const std::string& method, const std::string& data,
+                   const std::string& name, std::vector<std::string>& values) {
+  if (data.empty()) return;
+  PreparedInput input(method, method == "POST" ? "" : data,
+                      method == "POST" ? data : "");
+  cgicc::Cgicc form(&input);
+  // cgicc's own lookups ignore case; a parameter name here is exact.
+  for (const cgicc::FormEntry& entry : *form)
+    if (entry.getName() == name) values.push_back(entry.getValue());
+}
+
+// The media type of a Content-Type value, lower-cased, without parameters.
+std::string mediaType(const std::string& content_type) {
+  std::string type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
+  size_t start = type.find_first_not_of(" \t");
+  type = start == std::string::npos ? "" : type.substr(start);
+  for (char& c : type)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return type;
+}
+
+// The POST body, read and bounded by us. Empty when there is none.
+std::string readPostBody(const CgiInputs& inputs) {
+  const std::string length_text = envString(inputs.env, "CONTENT_LENGTH");
+  if (length_text.empty()) return std::string();
+  if (length_text.size() > 18 ||
+      length_text.find_first_not_of("0123456789") != std::string::npos)
+    throw HttpError(400, "Content-Length must be a whole number of bytes");
+  const unsigned long long length = std::strtoull(length_text.c_str(), nullptr, 10);
+  if (length == 0) return std::string();
+  if (length > kMaxBodyBytes)
+    throw HttpError(413, "the request body may be at most " +
+                             std::to_string(kMaxBodyBytes) + " bytes");
+  const std::string type = mediaType(envString(inputs.env, "CONTENT_TYPE"));
+  if (type != "application/x-www-form-urlencoded")
+    throw HttpError(415, "a POST body must be application/x-www-form-urlencoded");
+  std::string body(length, '\0');
+  size_t have = 0;
+  while (have < length) {
+    size_t n = inputs.read_body(&body[have], length - have);
+    if (n == 0) break;
+    have += n;
+  }
+  if (have < length)
+    throw HttpError(400, "the request body is shorter than its Content-Length");
+  return body;
+}
+
+}  // namespace
+
+CgiInputs processInputs() {
+  CgiInputs inputs;
+  inputs.env = [](const char* name) -> const char* { return std::getenv(name); };
+  inputs.read_body = [](char* buffer, std::size_t size) -> std::size_t {
+    for (;;) {
+      ssize_t n = ::read(STDIN_FILENO, buffer, size);
+      if (n >= 0) return static_cast<std::size_t>(n);
+      if (errno != EINTR) return 0;
+    }
+  };
+  return inputs;
+}
+
+std::string requestMethod(const EnvLookup& env) {
+  const char* method = env("REQUEST_METHOD");
+  return method == nullptr ? std::string("GET") : std::string(method);
+}
+
+bool isHeadRequest(const EnvLookup& env) { return requestMethod(env) == "HEAD"; }
+
+std::string limiterKey(const CgiInputs& inputs, const std::string& key_param) {
+  const std::string method = requestMethod(inputs.env);
+  if (method != "GET" && method != "HEAD" && method != "POST")
+    throw MethodNotAllowed("GET, HEAD, POST");
+  const std::string query = envString(inputs.env, "QUERY_STRING");
+  if (query.size() > kMaxQueryBytes)
+    throw HttpError(414, "the query string may be at most " +
+                             std::to_string(kMaxQueryBytes) + " bytes");
+  std::vector<std::string> values;
+  collectValues("GET", query, key_param, values);
+  if (method == "POST") collectValues("POST", readPostBody(inputs), key_param, values);
+  if (values.size() > 1)
+    throw HttpError(400, key_param + " must be given once, not " +
+                             std::to_string(values.size()) + " times");
+  if (values.empty() || values.front().empty()) throw HttpError(401, "");
+  if (!isValidKey(values.front()))
+    throw HttpError(400, key_param + " " + keyRule());
+  return values.front();
+}
+
+void requireReadOnlyMethod(const EnvLookup& env) {
+  const std::string method = requestMethod(env);
+  if (method != "GET" && method != "HEAD")
+    throw MethodNotAllowed("GET, HEAD");
+}
+
+Response messageResponse(int status, const std::string& detail) {
+  Response response;
+  response.status = status;
+  const char* phrase = reasonPhrase(status);
+  response.fields.emplace_back("message", phrase != nullptr ? phrase : "Error");
+  if (!detail.empty() && status >= 400 && status < 500)
+    response.fields.emplace_back("detail", detail);
+  return response;
+}
+
+Response responseForException(const std::exception_ptr& failure) {
+  int status = 500;
+  std::string detail;
+  std::string allowed;
+  try {
+    std::rethrow_exception(failure);
+  } catch (const MethodNotAllowed& e) {
+    status = e.status();
+    detail = e.what();
+    allowed = e.allowed();
+  } catch (const HttpError& e) {
+    status = e.status();
+    detail = e.what();
+  } catch (const std::bad_alloc&) {
+    detail = "out of memory";
+  } catch (const std::exception& e) {
+    detail = std::string("unexpected exception: ") + e.what();
+  } catch (...) {
+    detail = "unexpected exception of unknown type";
+  }
+  if (status < 400 || status > 599) {
+    detail = "status " + std::to_string(status) + " raised as an error: " + detail;
+    status = 500;
+  }
+  if (status >= 500) {
+    reportServerError(statusLine(status) + ": " + detail);
+    return messageResponse(status);
+  }
+  Response response = messageResponse(status, detail);
+  if (!allowed.empty()) response.headers.emplace_back("Allow", allowed);
+  return response;
+}
+
+std::string renderCgi(const Response& response, bool head_only) {
+  std::string out;
+  out.reserve(512);
+  out += "Status: " + statusLine(response.status) + "\r\n";
+  out += "Content-Type: application/json; charset=utf-8\r\n";
+  out += "Cache-Control: no-store\r\n";
+  for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
+  out += "\r\n";
+  if (head_only) return out;
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  writer.StartObject();
+  for (const auto& [name, value] : response.fields) {
+    writer.Key(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
+    writer.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+  }
+  writer.EndObject();
+  out.append(buffer.GetString(), buffer.GetSize());
+  out += "\n";
+  return out;
+}
+
+void sendResponse(const Response& response, bool head_only) {
+  const std::string text = renderCgi(response, head_only);
+  markResponseStarted();
+  if (!writeAll(STDOUT_FILENO, text.data(), text.size()))
+    logLine("could not write the response: " + std::string(std::strerror(errno)));
+}
+
+}  // namespace access_limiter

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config.h"
+
+namespace access_limiter {
+
+// The only code that knows CGI, cgicc and RapidJSON.
+
+// Requests are refused before anything is parsed when larger than these.
+inline constexpr std::size_t kMaxQueryBytes = 4096;  // QUERY_STRING; 414 beyond
+inline constexpr std::size_t kMaxBodyBytes = 4096;   // POST body; 413 beyond
+
+// What a CGI program reads: meta-variables and the request body.
+struct CgiInputs {
+  EnvLookup env;
+  // Reads up to `size` body bytes into `buffer`; returns 0 at end of input.
+  std::function<std::size_t(char* buffer, std::size_t size)> read_body;
+};
+
+// The process's own environment and stdin.
+CgiInputs processInputs();
+
+// REQUEST_METHOD, "GET" when unset (a run from the shell behaves as a GET).
+std::string requestMethod(const EnvLookup& env);
+
+// True for HEAD: the response then carries headers only.
+bool isHeadRequest(const EnvLookup& env);
+
+// The validated key of a limiter request, from the `key_param` parameter of
+// QUERY_STRING or of a form-encoded POST body. Throws HttpError naming the
+// problem: 405 method, 414 query too long, 411/400/413 bad Content-Length,
+// 415 content type, 400 body shorter than announced, 401 no key, 400 repeated
+// or malformed key.
+std::string limiterKey(const CgiInputs& inputs, const std::string& key_param);
+
+// Accepts only GET and HEAD (the health endpoint). Throws HttpError 405.
+void requireReadOnlyMethod(const EnvLookup& env);
+
+// An answer: the status, extra headers, and the string members of the JSON body.
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::pair<std::string, std::string>> fields;
+};
+
+// {"message": <reason phrase>} and, for a 4xx with a detail, "detail".
+Response messageResponse(int status, const std::string& detail = "");
+
+// The one place a failure becomes an answer. HttpError keeps its status; any
+// other exception is a 500. A 4xx shows its detail; a 5xx shows only the
+// reason phrase and its detail goes to reportServerError.
+Response responseForException(const std::exception_ptr& failure);
+
+// The CGI response text: Status, Content-Type, Cache-Control, the extra
+// headers, a blank line, and (unless head_only) the JSON body.
+std::string renderCgi(const Response& response, bool head_only);
+
+// Marks the response started and writes it to stdout.
+void sendResponse(const Response& response, bool head_only);
+
+}  // namespace access_limiter

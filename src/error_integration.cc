@@ -1,0 +1,200 @@
+#include "error_integration.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <typeinfo>
+
+namespace access_limiter {
+
+namespace {
+
+// Everything the fatal paths use is prepared here beforehand, in fixed
+// buffers: a signal handler may call only async-signal-safe functions, so it
+// cannot allocate or format.
+constexpr std::size_t kMaxPath = 1100;
+constexpr std::size_t kMaxMessage = 2048;
+char g_program[64] = "access-limiter";
+char g_mail_address[256] = "";
+char g_mail_command[kMaxPath] = "";
+char g_fatal_response[1024] = "";
+std::size_t g_fatal_response_size = 0;
+volatile sig_atomic_t g_response_started = 0;
+volatile sig_atomic_t g_in_fatal_handler = 0;
+char g_alternate_stack[64 * 1024];
+
+std::size_t copyInto(char* out, std::size_t capacity, std::size_t at, const char* text) {
+  while (*text != '\0' && at + 1 < capacity) out[at++] = *text++;
+  out[at] = '\0';
+  return at;
+}
+
+// One log line from fixed parts; safe inside a signal handler.
+void logParts(const char* first, const char* second) {
+  char line[kMaxMessage];
+  std::size_t n = copyInto(line, sizeof line, 0, g_program);
+  n = copyInto(line, sizeof line, n, ": ");
+  n = copyInto(line, sizeof line, n, first);
+  n = copyInto(line, sizeof line, n, second);
+  if (n + 1 < sizeof line) line[n++] = '\n';
+  writeAll(STDERR_FILENO, line, n);
+}
+
+// Sends `message` by mail from a detached grandchild; async-signal-safe.
+// The parent waits only for the short-lived child, which exits as soon as it
+// has forked, so no zombie and no wait on the mail program.
+void mailDetached(const char* message) {
+  if (g_mail_address[0] == '\0') return;
+  pid_t child = fork();
+  if (child < 0) return;
+  if (child > 0) {
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    return;
+  }
+  setsid();
+  if (fork() != 0) _exit(0);
+  // The grandchild: the message goes into a pipe (it fits the pipe buffer),
+  // which becomes the mail program's stdin. Our stdout and stderr are
+  // replaced, because the web server waits until every holder closes them.
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) _exit(1);
+  char text[kMaxMessage + 128];
+  std::size_t n = copyInto(text, sizeof text, 0, "Subject: ");
+  n = copyInto(text, sizeof text, n, g_program);
+  n = copyInto(text, sizeof text, n, " server error\n\n");
+  n = copyInto(text, sizeof text, n, message);
+  n = copyInto(text, sizeof text, n, "\n");
+  writeAll(pipe_fds[1], text, n);
+  close(pipe_fds[1]);
+  dup2(pipe_fds[0], STDIN_FILENO);
+  close(pipe_fds[0]);
+  int null_fd = open("/dev/null", O_WRONLY);
+  if (null_fd >= 0) {
+    dup2(null_fd, STDOUT_FILENO);
+    dup2(null_fd, STDERR_FILENO);
+    if (null_fd > STDERR_FILENO) close(null_fd);
+  }
+  char dash_i[] = "-i";
+  char dash_dash[] = "--";
+  char* argv[] = {g_mail_command, dash_i, dash_dash, g_mail_address, nullptr};
+  execv(g_mail_command, argv);
+  _exit(127);
+}
+
+void writeFatalResponse() {
+  if (g_response_started) return;
+  g_response_started = 1;
+  writeAll(STDOUT_FILENO, g_fatal_response, g_fatal_response_size);
+}
+
+const char* signalName(int signal_number) {
+  switch (signal_number) {
+    case SIGSEGV: return "SIGSEGV (invalid memory access)";
+    case SIGBUS: return "SIGBUS (bus error)";
+    case SIGFPE: return "SIGFPE (arithmetic error)";
+    case SIGABRT: return "SIGABRT (abort)";
+    case SIGILL: return "SIGILL (illegal instruction)";
+    default: return "unexpected signal";
+  }
+}
+
+void onFatalSignal(int signal_number) {
+  if (g_in_fatal_handler) _exit(128 + signal_number);
+  g_in_fatal_handler = 1;
+  writeFatalResponse();
+  logParts("fatal signal ", signalName(signal_number));
+  char message[256];
+  std::size_t n = copyInto(message, sizeof message, 0, "fatal signal ");
+  copyInto(message, sizeof message, n, signalName(signal_number));
+  mailDetached(message);
+  // Exit with the signal's conventional status rather than re-raise: the
+  // answer is out and logged, and a core dump per request is not wanted.
+  _exit(128 + signal_number);
+}
+
+void onTerminate() {
+  std::string cause = "std::terminate called";
+  if (std::exception_ptr current = std::current_exception()) {
+    try {
+      std::rethrow_exception(current);
+    } catch (const std::exception& e) {
+      cause += " with an uncaught exception: ";
+      cause += e.what();
+    } catch (...) {
+      cause += " with an uncaught exception of unknown type";
+    }
+  }
+  g_in_fatal_handler = 1;
+  writeFatalResponse();
+  reportServerError(cause);
+  _exit(70);  // EX_SOFTWARE
+}
+
+}  // namespace
+
+bool writeAll(int fd, const char* data, std::size_t size) {
+  while (size > 0) {
+    ssize_t written = write(fd, data, size);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data += written;
+    size -= static_cast<std::size_t>(written);
+  }
+  return true;
+}
+
+void setProgramName(const char* name) {
+  copyInto(g_program, sizeof g_program, 0, name);
+}
+
+void logLine(std::string_view message) {
+  std::string line;
+  line.reserve(message.size() + 64);
+  line += g_program;
+  line += ": ";
+  for (char c : message) line += (c == '\n' || c == '\r') ? ' ' : c;
+  line += '\n';
+  writeAll(STDERR_FILENO, line.data(), line.size());
+}
+
+void configureNotification(const std::string& address, const std::string& mail_command) {
+  copyInto(g_mail_address, sizeof g_mail_address, 0, address.c_str());
+  copyInto(g_mail_command, sizeof g_mail_command, 0, mail_command.c_str());
+}
+
+void reportServerError(std::string_view message) {
+  logLine(message);
+  std::string text(message.substr(0, kMaxMessage));
+  mailDetached(text.c_str());
+}
+
+void installFatalHandlers(const std::string& response) {
+  g_fatal_response_size = copyInto(g_fatal_response, sizeof g_fatal_response, 0, response.c_str());
+  std::set_terminate(onTerminate);
+  // An alternate stack, so a stack overflow still reaches the handler.
+  stack_t stack{};
+  stack.ss_sp = g_alternate_stack;
+  stack.ss_size = sizeof g_alternate_stack;
+  sigaltstack(&stack, nullptr);
+  struct sigaction action {};
+  action.sa_handler = onFatalSignal;
+  action.sa_flags = SA_ONSTACK;
+  sigemptyset(&action.sa_mask);
+  for (int signal_number : {SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL})
+    sigaction(signal_number, &action, nullptr);
+}
+
+void markResponseStarted() { g_response_started = 1; }
+
+}  // namespace access_limiter

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace access_limiter {
+
+// The one place every failure ends in, after the seed's "Integration of PHP
+// Error Handling": whatever went wrong is logged as one line on stderr (which
+// is Apache's error log), can be mailed, and is answered with a status.
+//
+// Exceptions are mapped to a status by the CGI adapter and reported here;
+// std::terminate and fatal signals (SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL)
+// arrive here directly and answer the 500 handed to installFatalHandlers,
+// unless part of a response was already written.
+
+// Names the program in log lines: "access-limiter: <message>".
+void setProgramName(const char* name);
+
+// Writes "<program>: <message>\n" to stderr in a single write, so lines from
+// concurrent CGI processes never interleave.
+void logLine(std::string_view message);
+
+// Mail every reported server error to `address` through `mail_command`
+// (sendmail-compatible: invoked as COMMAND -i -- ADDRESS, message on stdin).
+// An empty address turns notification off, the default.
+void configureNotification(const std::string& address, const std::string& mail_command);
+
+// Logs a server error and, when configured, mails it. The mail is sent by a
+// detached process holding none of our output descriptors, so it never
+// delays the response or the web server.
+void reportServerError(std::string_view message);
+
+// Installs the terminate handler and the fatal-signal handlers. `response` is
+// the complete CGI response they write when nothing was written yet.
+void installFatalHandlers(const std::string& response);
+
+// Called before the first byte of a response goes out; after that the fatal
+// handlers only log, since a second Status line would corrupt the answer.
+void markResponseStarted();
+
+// Writes all of `data` to `fd`, retrying short writes and EINTR. False on error.
+bool writeAll(int fd, const char* data, std::size_t size);
+
+}  // namespace access_limiter

@@ -1,0 +1,216 @@
+#include <boost/test/unit_test.hpp>
+
+#include <map>
+#include <string>
+
+#include <rapidjson/document.h>
+
+#include "cgi_adapter.h"
+#include "http_status.h"
+
+using namespace access_limiter;
+
+namespace {
+
+struct FakeRequest {
+  std::map<std::string, std::string> env;
+  std::string body;
+  size_t offset = 0;
+
+  CgiInputs inputs() {
+    CgiInputs in;
+    in.env = [this](const char* name) -> const char* {
+      auto it = env.find(name);
+      return it == env.end() ? nullptr : it->second.c_str();
+    };
+    in.read_body = [this](char* buffer, size_t size) -> size_t {
+      size_t n = std::min(size, body.size() - offset);
+      body.copy(buffer, n, offset);
+      offset += n;
+      return n;
+    };
+    return in;
+  }
+};
+
+// The status a request is answered with: 200 when a key is extracted.
+int statusOf(FakeRequest request, std::string* key = nullptr) {
+  try {
+    std::string k = limiterKey(request.inputs(), "app_id");
+    if (key != nullptr) *key = k;
+    return 200;
+  } catch (const HttpError& e) {
+    return e.status();
+  }
+}
+
+std::map<std::string, std::string> headersOf(const std::string& cgi) {
+  std::map<std::string, std::string> headers;
+  size_t at = 0;
+  for (;;) {
+    size_t end = cgi.find("\r\n", at);
+    if (end == std::string::npos || end == at) break;
+    std::string line = cgi.substr(at, end - at);
+    size_t colon = line.find(": ");
+    headers[line.substr(0, colon)] = line.substr(colon + 2);
+    at = end + 2;
+  }
+  return headers;
+}
+
+std::string bodyOf(const std::string& cgi) { return cgi.substr(cgi.find("\r\n\r\n") + 4); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(request_parsing)
+
+struct RequestCase {
+  const char* name;
+  std::map<std::string, std::string> env;
+  std::string body;
+  int status;
+  std::string key;
+};
+
+BOOST_AUTO_TEST_CASE(request_table) {
+  const std::string form = "application/x-www-form-urlencoded";
+  const RequestCase cases[] = {
+      {"GET with a key", {{"REQUEST_METHOD", "GET"}, {"QUERY_STRING", "app_id=demo"}}, "", 200, "demo"},
+      {"no REQUEST_METHOD acts as GET", {{"QUERY_STRING", "app_id=demo"}}, "", 200, "demo"},
+      {"HEAD with a key", {{"REQUEST_METHOD", "HEAD"}, {"QUERY_STRING", "x=1&app_id=k.1"}}, "", 200, "k.1"},
+      {"percent-encoded allowed characters decode", {{"QUERY_STRING", "app_id=%64emo"}}, "", 200, "demo"},
+      {"POST form body", {{"REQUEST_METHOD", "POST"}, {"CONTENT_TYPE", form}, {"CONTENT_LENGTH", "11"}}, "app_id=post", 200, "post"},
+      {"POST with charset parameter", {{"REQUEST_METHOD", "POST"}, {"CONTENT_TYPE", "Application/X-WWW-Form-Urlencoded; charset=utf-8"}, {"CONTENT_LENGTH", "9"}}, "app_id=cs", 200, "cs"},
+      {"POST with key in the query", {{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "app_id=q"}}, "", 200, "q"},
+      {"POST ignores bytes past Content-Length", {{"REQUEST_METHOD", "POST"}, {"CONTENT_TYPE", form}, {"CONTENT_LENGTH", "9"}}, "app_id=ab&app_id=cd", 200, "ab"},
+      {"no key", {{"QUERY_STRING", "other=1"}}, "", 401, ""},
+      {"empty key", {{"QUERY_STRING", "app_id="}}, "", 401, ""},
+      {"no query at all", {}, "", 401, ""},
+      {"name matching is exact", {{"QUERY_STRING", "APP_ID=demo"}}, "", 401, ""},
+      {"traversal", {{"QUERY_STRING", "app_id=../../etc"}}, "", 400, ""},
+      {"encoded traversal", {{"QUERY_STRING", "app_id=%2e%2e%2f%2e%2e%2fetc"}}, "", 400, ""},
+      {"double-encoded traversal", {{"QUERY_STRING", "app_id=%252e%252e"}}, "", 400, ""},
+      {"separator", {{"QUERY_STRING", "app_id=a%2Fb"}}, "", 400, ""},
+      {"NUL", {{"QUERY_STRING", "app_id=a%00b"}}, "", 400, ""},
+      {"leading dot", {{"QUERY_STRING", "app_id=.probe"}}, "", 400, ""},
+      {"plus is a space", {{"QUERY_STRING", "app_id=a+b"}}, "", 400, ""},
+      {"over-long key", {{"QUERY_STRING", "app_id=" + std::string(129, 'k')}}, "", 400, ""},
+      {"repeated key", {{"QUERY_STRING", "app_id=a&app_id=b"}}, "", 400, ""},
+      {"repeated across query and body", {{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "app_id=a"}, {"CONTENT_TYPE", form}, {"CONTENT_LENGTH", "8"}}, "app_id=b", 400, ""},
+      {"huge query", {{"QUERY_STRING", "app_id=k&pad=" + std::string(5000, 'x')}}, "", 414, ""},
+      {"PUT", {{"REQUEST_METHOD", "PUT"}, {"QUERY_STRING", "app_id=k"}}, "", 405, ""},
+      {"DELETE", {{"REQUEST_METHOD", "DELETE"}}, "", 405, ""},
+      {"lower-case get", {{"REQUEST_METHOD", "get"}}, "", 405, ""},
+      {"huge Content-Length", {{"REQUEST_METHOD", "POST"}, {"CONTENT_TYPE", form}, {"CONTENT_LENGTH", "9999999999"}}, "", 413, ""},
+      {"negative Content-Length", {{"REQUEST_METHOD", "POST"}, {"CONTENT_TYPE", form}, {"CONTENT_LENGTH", "-1"}}, "", 400, ""},
+      {"non-numeric Content-Length", {{"REQUEST_METHOD", "POST"}, {"CONTENT_TYPE", form}, {"CONTENT_LENGTH", "12abc"}}, "", 400, ""},
+      {"Content-Length longer than the body", {{"REQUEST_METHOD", "POST"}, {"CONTENT_TYPE", form}, {"CONTENT_LENGTH", "100"}}, "app_id=short", 400, ""},
+      {"JSON body", {{"REQUEST_METHOD", "POST"}, {"CONTENT_TYPE", "application/json"}, {"CONTENT_LENGTH", "17"}}, "{\"app_id\":\"x\"}  ", 415, ""},
+      {"multipart body", {{"REQUEST_METHOD", "POST"}, {"CONTENT_TYPE", "multipart/form-data; boundary=x"}, {"CONTENT_LENGTH", "5"}}, "hello", 415, ""},
+      {"body without a type", {{"REQUEST_METHOD", "POST"}, {"CONTENT_LENGTH", "8"}}, "app_id=k", 415, ""},
+  };
+  for (const RequestCase& c : cases) {
+    BOOST_TEST_CONTEXT(c.name) {
+      FakeRequest request{c.env, c.body};
+      std::string key;
+      BOOST_TEST(statusOf(request, &key) == c.status);
+      if (c.status == 200) BOOST_TEST(key == c.key);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(four_hundreds_name_the_problem) {
+  FakeRequest request{{{"QUERY_STRING", "app_id=../x"}}, ""};
+  Response r;
+  try {
+    limiterKey(request.inputs(), "app_id");
+  } catch (...) {
+    r = responseForException(std::current_exception());
+  }
+  BOOST_TEST(r.status == 400);
+  BOOST_TEST(bodyOf(renderCgi(r, false)).find("A-Z a-z 0-9 . _ ~ -") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(response_rendering)
+
+BOOST_AUTO_TEST_CASE(every_response_has_status_type_cache_control_and_json) {
+  for (int status : {200, 400, 401, 429, 500, 503}) {
+    BOOST_TEST_CONTEXT("status " << status) {
+      std::string cgi = renderCgi(messageResponse(status), false);
+      auto headers = headersOf(cgi);
+      BOOST_TEST(headers["Status"] == statusLine(status));
+      BOOST_TEST(headers["Content-Type"] == "application/json; charset=utf-8");
+      BOOST_TEST(headers["Cache-Control"] == "no-store");
+      rapidjson::Document json;
+      json.Parse(bodyOf(cgi).c_str());
+      BOOST_TEST(!json.HasParseError());
+      BOOST_TEST(json["message"].GetString() == std::string(reasonPhrase(status)));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(head_has_headers_only) {
+  std::string cgi = renderCgi(messageResponse(200), true);
+  BOOST_TEST(cgi.size() >= 4u);
+  BOOST_TEST(cgi.substr(cgi.size() - 4) == "\r\n\r\n");
+  BOOST_TEST(cgi.find('{') == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_seed_bodies_are_exact) {
+  BOOST_TEST(bodyOf(renderCgi(messageResponse(200), false)) == "{\"message\":\"OK\"}\n");
+  BOOST_TEST(bodyOf(renderCgi(messageResponse(401), false)) == "{\"message\":\"Unauthorized\"}\n");
+  BOOST_TEST(bodyOf(renderCgi(messageResponse(429), false)) ==
+             "{\"message\":\"Too Many Requests\"}\n");
+}
+
+BOOST_AUTO_TEST_CASE(details_are_escaped_json) {
+  Response r = messageResponse(400, "quote \" backslash \\ newline \n tab \t");
+  rapidjson::Document json;
+  json.Parse(bodyOf(renderCgi(r, false)).c_str());
+  BOOST_TEST(!json.HasParseError());
+  BOOST_TEST(json["detail"].GetString() == std::string("quote \" backslash \\ newline \n tab \t"));
+}
+
+BOOST_AUTO_TEST_CASE(server_errors_hide_their_detail) {
+  Response r;
+  try {
+    throw StoreError("open", "/secret/path", EIO);
+  } catch (...) {
+    r = responseForException(std::current_exception());
+  }
+  BOOST_TEST(r.status == 503);
+  std::string cgi = renderCgi(r, false);
+  BOOST_TEST(cgi.find("/secret/path") == std::string::npos);
+  BOOST_TEST(bodyOf(cgi) == "{\"message\":\"Service Unavailable\"}\n");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_failures_are_500) {
+  for (auto thrower : std::initializer_list<void (*)()>{
+           [] { throw std::runtime_error("boom"); }, [] { throw 42; },
+           [] { throw HttpError(302, "not an error status"); }}) {
+    Response r;
+    try {
+      thrower();
+    } catch (...) {
+      r = responseForException(std::current_exception());
+    }
+    BOOST_TEST(r.status == 500);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(method_not_allowed_lists_the_methods) {
+  Response r;
+  try {
+    requireReadOnlyMethod([](const char* n) -> const char* {
+      return std::string(n) == "REQUEST_METHOD" ? "POST" : nullptr;
+    });
+  } catch (...) {
+    r = responseForException(std::current_exception());
+  }
+  BOOST_TEST(r.status == 405);
+  BOOST_TEST(headersOf(renderCgi(r, false))["Allow"] == "GET, HEAD");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

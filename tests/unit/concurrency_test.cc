@@ -1,0 +1,177 @@
+// Many processes deciding at once against one FileStore directory, as CGI
+// processes on one or several web nodes do. Real processes (fork), a real
+// directory; only the clock is controlled, so a window boundary cannot fall
+// inside a burst by accident.
+
+#include <boost/test/unit_test.hpp>
+
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <map>
+#include <vector>
+
+#include "file_store.h"
+#include "limiter.h"
+#include "temp_dir.h"
+
+using namespace access_limiter;
+using access_limiter::testing::TempDir;
+
+namespace {
+
+// A clock in shared memory: the parent moves it, every child reads it.
+class SharedClock final : public Clock {
+ public:
+  SharedClock() {
+    void* memory = mmap(nullptr, sizeof(std::atomic<Second>), PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    now_ = new (memory) std::atomic<Second>(0);
+  }
+  ~SharedClock() override { munmap(now_, sizeof(std::atomic<Second>)); }
+  Second now() const override { return now_->load(); }
+  void set(Second now) { now_->store(now); }
+
+ private:
+  std::atomic<Second>* now_;
+};
+
+// One child's report of one decision.
+struct Record {
+  Second window;
+  char admitted;
+  char failed;
+};
+
+// Runs `body(report)` in `children` processes that start together; returns all records.
+template <typename Body>
+std::vector<Record> runChildren(int children, Body body, std::function<void()> while_running = {}) {
+  int start[2], results[2];
+  BOOST_REQUIRE(pipe(start) == 0);
+  BOOST_REQUIRE(pipe(results) == 0);
+  std::vector<pid_t> pids;
+  for (int i = 0; i < children; ++i) {
+    pid_t pid = fork();
+    BOOST_REQUIRE(pid >= 0);
+    if (pid == 0) {
+      close(start[1]);
+      close(results[0]);
+      char go;
+      if (read(start[0], &go, 1) < 0) _exit(2);  // blocks until the parent closes the pipe
+      body([&](const Record& r) {
+        if (write(results[1], &r, sizeof r) != sizeof r) _exit(3);
+      });
+      _exit(0);
+    }
+    pids.push_back(pid);
+  }
+  close(start[0]);
+  close(results[1]);
+  close(start[1]);  // every child starts now
+  // The parent must keep draining results (a full pipe would stall the
+  // children), so `while_running` gets a process of its own.
+  pid_t helper = -1;
+  if (while_running) {
+    helper = fork();
+    BOOST_REQUIRE(helper >= 0);
+    if (helper == 0) {
+      while_running();
+      _exit(0);
+    }
+  }
+  std::vector<Record> records;
+  Record r;
+  while (read(results[0], &r, sizeof r) == sizeof r) records.push_back(r);
+  close(results[0]);
+  if (helper > 0) pids.push_back(helper);
+  for (pid_t pid : pids) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  }
+  return records;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(concurrency)
+
+BOOST_AUTO_TEST_CASE(a_burst_in_one_window_admits_exactly_the_limit) {
+  for (int limit : {1, 10, 37}) {
+    BOOST_TEST_CONTEXT("limit " << limit << ", 64 processes") {
+      TempDir dir;
+      SharedClock clock;
+      clock.set(1700000000);
+      auto records = runChildren(64, [&](auto report) {
+        FileStore store(dir.path());
+        Limiter limiter(store, clock, limit);
+        try {
+          Decision d = limiter.admit("hot");
+          report({d.window, d.admitted, 0});
+        } catch (const std::exception&) {
+          report({0, 0, 1});
+        }
+      });
+      int admitted = 0, failed = 0;
+      for (const Record& r : records) {
+        admitted += r.admitted;
+        failed += r.failed;
+      }
+      BOOST_TEST(records.size() == 64u);
+      BOOST_TEST(failed == 0);
+      BOOST_TEST(admitted == limit);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_flood_over_many_windows_never_exceeds_the_limit) {
+  TempDir dir;
+  SharedClock clock;
+  const Second first = 1700000000;
+  const int windows = 25;
+  const int limit = 10;
+  clock.set(first);
+  auto records = runChildren(
+      8,
+      [&](auto report) {
+        FileStore store(dir.path());
+        Limiter limiter(store, clock, limit);
+        while (clock.now() < first + windows) {
+          try {
+            Decision d = limiter.admit("hot");
+            report({d.window, d.admitted, 0});
+          } catch (const std::exception&) {
+            report({0, 0, 1});
+          }
+        }
+      },
+      [&] {
+        for (Second s = first; s <= first + windows; ++s) {
+          usleep(40 * 1000);
+          clock.set(s + 1);
+        }
+      });
+  std::map<Second, int> admitted, arrivals;
+  int failed = 0;
+  for (const Record& r : records) {
+    failed += r.failed;
+    ++arrivals[r.window];
+    admitted[r.window] += r.admitted;
+  }
+  BOOST_TEST(failed == 0);
+  int busy_windows = 0;
+  for (const auto& [window, count] : admitted) {
+    BOOST_TEST(count <= limit, "window " << window << " admitted " << count);
+    // Exact when the store works: a window with enough arrivals fills up.
+    if (arrivals[window] >= 2 * limit) {
+      ++busy_windows;
+      BOOST_TEST(count == limit, "window " << window << " admitted " << count << " of "
+                                            << arrivals[window]);
+    }
+  }
+  BOOST_TEST(busy_windows >= windows / 2);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

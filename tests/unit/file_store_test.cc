@@ -1,0 +1,97 @@
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <memory>
+
+#include "file_store.h"
+#include "http_status.h"
+#include "memory_store.h"
+#include "store_conformance.h"
+#include "temp_dir.h"
+
+using namespace access_limiter;
+using access_limiter::testing::TempDir;
+namespace fs = std::filesystem;
+
+BOOST_AUTO_TEST_SUITE(file_store)
+
+BOOST_AUTO_TEST_CASE(conforms_to_the_store_contract) {
+  TempDir dir;
+  int n = 0;
+  testing::checkStoreConformance([&] {
+    return std::make_unique<FileStore>(dir.path() + "/root" + std::to_string(n++));
+  });
+}
+
+BOOST_AUTO_TEST_CASE(memory_store_conforms_too) {
+  testing::checkStoreConformance([] { return std::make_unique<testing::MemoryStore>(); });
+}
+
+BOOST_AUTO_TEST_CASE(one_empty_file_per_admission_at_root_key_window_slot) {
+  TempDir dir;
+  FileStore store(dir.path() + "/access");
+  BOOST_TEST(store.claimSlot("demo", 1700000000, 0));
+  BOOST_TEST(store.claimSlot("demo", 1700000000, 1));
+  const fs::path window = fs::path(dir.path()) / "access" / "demo" / "1700000000";
+  BOOST_TEST(fs::is_regular_file(window / "0"));
+  BOOST_TEST(fs::file_size(window / "1") == 0u);
+  BOOST_TEST(std::distance(fs::directory_iterator(window), fs::directory_iterator()) == 2);
+}
+
+BOOST_AUTO_TEST_CASE(reading_creates_nothing) {
+  TempDir dir;
+  FileStore store(dir.path() + "/access");
+  store.read("demo", 100, 10);
+  BOOST_TEST(!fs::exists(dir.path() + "/access"));
+  BOOST_TEST(store.claimSlot("demo", 100, 0));
+  store.read("other", 100, 10);
+  store.read("demo", 101, 10);
+  BOOST_TEST(!fs::exists(dir.path() + "/access/other"));
+  BOOST_TEST(!fs::exists(dir.path() + "/access/demo/101"));
+}
+
+BOOST_AUTO_TEST_CASE(a_trailing_slash_on_the_root_is_ignored) {
+  TempDir dir;
+  FileStore store(dir.path() + "/access///");
+  BOOST_TEST(store.root() == dir.path() + "/access");
+  BOOST_TEST(store.claimSlot("k", 1, 0));
+}
+
+BOOST_AUTO_TEST_CASE(foreign_entries_are_left_alone) {
+  TempDir dir;
+  FileStore store(dir.path());
+  BOOST_TEST(store.claimSlot("k", 100, 0));
+  std::ofstream(dir.path() + "/k/notes.txt") << "operator's file";
+  std::ofstream(dir.path() + "/.probe-keep") << "";
+  BOOST_TEST(store.read("k", 50, 10).window.value_or(-1) == 100);
+  BOOST_TEST(store.removeAllWindowsBefore(200) == 1);
+  BOOST_TEST(fs::exists(dir.path() + "/k/notes.txt"));
+  BOOST_TEST(fs::exists(dir.path() + "/.probe-keep"));
+}
+
+BOOST_AUTO_TEST_CASE(the_probe_leaves_nothing_behind) {
+  TempDir dir;
+  FileStore store(dir.path() + "/access");
+  store.probe();
+  BOOST_TEST(fs::is_directory(dir.path() + "/access"));
+  BOOST_TEST(fs::is_empty(dir.path() + "/access"));
+}
+
+BOOST_AUTO_TEST_CASE(failures_name_the_call_and_the_path_and_answer_503) {
+  TempDir dir;
+  const std::string not_a_directory = dir.path() + "/file";
+  std::ofstream(not_a_directory) << "x";
+  FileStore store(not_a_directory);
+  try {
+    store.claimSlot("k", 100, 0);
+    BOOST_FAIL("claiming under a regular file must fail");
+  } catch (const StoreError& e) {
+    BOOST_TEST(e.status() == 503);
+    BOOST_TEST(e.errorNumber() == ENOTDIR);
+    BOOST_TEST(std::string(e.what()).find(not_a_directory + "/k") != std::string::npos);
+  }
+  BOOST_CHECK_THROW(store.probe(), StoreError);
+  BOOST_CHECK_THROW(FileStore(dir.path() + "/no/such/parent").claimSlot("k", 1, 0), StoreError);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

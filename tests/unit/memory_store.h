@@ -1,0 +1,37 @@
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "store.h"
+
+namespace access_limiter::testing {
+
+// A Store in memory, for driving the limiter in tests. It keeps the same
+// contract as FileStore (it passes store_conformance.h), and can be told to
+// fail or to lose a race.
+class MemoryStore final : public Store {
+ public:
+  WindowState read(const std::string& key, Second now, int limit) override;
+  bool claimSlot(const std::string& key, Second window, int slot) override;
+  int removeWindowsBefore(const std::string& key, Second before) override;
+  int removeAllWindowsBefore(Second before) override;
+  void probe() override;
+
+  // Every call throws StoreError(errno) while non-zero.
+  int fail_with_errno = 0;
+  // The next this-many claims find their slot already taken by a competitor
+  // (which then really holds it), as if another process won the race.
+  int lose_next_claims = 0;
+
+  // Slots held in one window, and windows kept for a key.
+  int slotsTaken(const std::string& key, Second window) const;
+  std::set<Second> windows(const std::string& key) const;
+
+ private:
+  void maybeFail(const char* call) const;
+  std::map<std::string, std::map<Second, std::set<int>>> keys_;
+};
+
+}  // namespace access_limiter::testing

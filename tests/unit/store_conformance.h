@@ -1,0 +1,103 @@
+#pragma once
+
+// The contract every Store keeps, as one suite run against each backend.
+// Call checkStoreConformance(factory) from a test case; `factory` returns a
+// fresh, empty store each time.
+
+#include <boost/test/unit_test.hpp>
+
+#include <memory>
+
+#include "store.h"
+
+namespace access_limiter::testing {
+
+template <typename Factory>
+void checkStoreConformance(Factory make_store) {
+  {
+    BOOST_TEST_CONTEXT("an unknown key reads as no window") {
+      auto store = make_store();
+      WindowState s = store->read("k", 100, 10);
+      BOOST_TEST(!s.window.has_value());
+      BOOST_TEST(s.taken == 0);
+    }
+  }
+  {
+    BOOST_TEST_CONTEXT("a slot is claimed once; the taken prefix is counted") {
+      auto store = make_store();
+      BOOST_TEST(store->claimSlot("k", 100, 0));
+      BOOST_TEST(!store->claimSlot("k", 100, 0));
+      BOOST_TEST(store->claimSlot("k", 100, 1));
+      BOOST_TEST(store->claimSlot("k", 100, 2));
+      WindowState s = store->read("k", 100, 10);
+      BOOST_TEST(s.window.value_or(-1) == 100);
+      BOOST_TEST(s.taken == 3);
+    }
+  }
+  {
+    BOOST_TEST_CONTEXT("every prefix length is counted exactly, up to the limit") {
+      for (int limit : {1, 2, 3, 7, 10, 64}) {
+        auto store = make_store();
+        for (int taken = 0; taken <= limit; ++taken) {
+          BOOST_TEST(store->read("k", 5, limit).taken == taken);
+          if (taken < limit) BOOST_TEST(store->claimSlot("k", 5, taken));
+        }
+      }
+    }
+  }
+  {
+    BOOST_TEST_CONTEXT("keys and windows are independent") {
+      auto store = make_store();
+      BOOST_TEST(store->claimSlot("a", 100, 0));
+      BOOST_TEST(store->claimSlot("b", 100, 0));
+      BOOST_TEST(store->claimSlot("a", 101, 0));
+      BOOST_TEST(store->read("a", 100, 10).taken == 1);
+      BOOST_TEST(store->read("b", 100, 10).taken == 1);
+      BOOST_TEST(store->read("b", 101, 10).taken == 0);
+    }
+  }
+  {
+    BOOST_TEST_CONTEXT("a window newer than now is reported; older ones are not") {
+      auto store = make_store();
+      BOOST_TEST(store->claimSlot("k", 105, 0));
+      BOOST_TEST(store->claimSlot("k", 105, 1));
+      WindowState behind = store->read("k", 100, 10);
+      BOOST_TEST(behind.window.value_or(-1) == 105);
+      BOOST_TEST(behind.taken == 2);
+      BOOST_TEST(!store->read("k", 106, 10).window.has_value());
+    }
+  }
+  {
+    BOOST_TEST_CONTEXT("collection removes only windows older than the bound") {
+      auto store = make_store();
+      for (Second w : {100, 101, 102}) BOOST_TEST(store->claimSlot("k", w, 0));
+      BOOST_TEST(store->removeWindowsBefore("k", 102) == 2);
+      BOOST_TEST(store->read("k", 102, 10).taken == 1);
+      BOOST_TEST(store->read("k", 100, 10).window.value_or(-1) == 102);
+      BOOST_TEST(store->removeWindowsBefore("k", 102) == 0);
+      BOOST_TEST(store->removeWindowsBefore("missing", 102) == 0);
+    }
+  }
+  {
+    BOOST_TEST_CONTEXT("collecting every key leaves only recent windows") {
+      auto store = make_store();
+      BOOST_TEST(store->claimSlot("idle", 50, 0));
+      BOOST_TEST(store->claimSlot("busy", 50, 0));
+      BOOST_TEST(store->claimSlot("busy", 99, 0));
+      BOOST_TEST(store->removeAllWindowsBefore(99) == 2);
+      BOOST_TEST(!store->read("idle", 0, 10).window.has_value());
+      BOOST_TEST(store->read("busy", 99, 10).taken == 1);
+      // An idle key can be used again after its directory was removed.
+      BOOST_TEST(store->claimSlot("idle", 100, 0));
+    }
+  }
+  {
+    BOOST_TEST_CONTEXT("the probe succeeds on a working store") {
+      auto store = make_store();
+      store->probe();
+      BOOST_TEST(!store->read("k", 1, 10).window.has_value());
+    }
+  }
+}
+
+}  // namespace access_limiter::testing
