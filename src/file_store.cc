@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <ctime>
 #include <optional>
@@ -50,16 +51,26 @@ class Dir {
   DIR* dir_;
 };
 
-// Window directory names are epoch seconds in decimal; anything else found
-// in a key directory is not ours and is left alone.
-std::optional<Second> parseWindow(std::string_view name) {
-  if (name.empty() || name.size() > 18) return std::nullopt;
-  Second value = 0;
-  for (char c : name) {
+// The name of a slot file: "<window>-<slot>".
+std::string slotName(Second window, int slot) {
+  return std::to_string(window) + "-" + std::to_string(slot);
+}
+
+// The window of a slot file name. Anything else found in a key directory is
+// not ours and is left alone.
+std::optional<Second> parseSlotWindow(std::string_view name) {
+  std::size_t dash = name.find('-');
+  if (dash == 0 || dash == std::string_view::npos || dash > 18 || dash + 1 == name.size() ||
+      name.size() - dash > 7)
+    return std::nullopt;
+  Second window = 0;
+  for (char c : name.substr(0, dash)) {
     if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + (c - '0');
+    window = window * 10 + (c - '0');
   }
-  return value;
+  for (char c : name.substr(dash + 1))
+    if (c < '0' || c > '9') return std::nullopt;
+  return window;
 }
 
 // Opens a directory to resolve names relative to it. nullopt if absent.
@@ -98,27 +109,24 @@ FileStore::FileStore(std::string root) : root_(std::move(root)) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
 }
 
-bool FileStore::slotExists(int window_fd, const std::string& window_path,
-                           int slot) {
+bool FileStore::slotExists(int key_fd, const std::string& key_path, Second window, int slot) {
   struct stat st {};
-  std::string name = std::to_string(slot);
-  if (fstatat(window_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
-    return true;
+  const std::string name = slotName(window, slot);
+  if (fstatat(key_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return true;
   if (errno == ENOENT) return false;
-  throw StoreError("stat", window_path + "/" + name, errno);
+  throw StoreError("stat", key_path + "/" + name, errno);
 }
 
 // Taken slots are a prefix (see Store), so the count is the first free slot:
 // one stat when the window is full, a binary search otherwise. O(log limit),
 // whatever the number of requests already made.
-int FileStore::countTaken(int window_fd, const std::string& window_path,
-                          int limit) {
-  if (slotExists(window_fd, window_path, limit - 1)) return limit;
-  int taken_below = 0;   // slots < taken_below are known taken
+int FileStore::countTaken(int key_fd, const std::string& key_path, Second window, int limit) {
+  if (slotExists(key_fd, key_path, window, limit - 1)) return limit;
+  int taken_below = 0;      // slots < taken_below are known taken
   int free_at = limit - 1;  // slot free_at is known free
   while (taken_below < free_at) {
     int middle = taken_below + (free_at - taken_below) / 2;
-    if (slotExists(window_fd, window_path, middle))
+    if (slotExists(key_fd, key_path, window, middle))
       taken_below = middle + 1;
     else
       free_at = middle;
@@ -126,89 +134,77 @@ int FileStore::countTaken(int window_fd, const std::string& window_path,
   return taken_below;
 }
 
+const std::vector<FileStore::SlotFile>& FileStore::listSlots(const std::string& key) {
+  listed_key_ = key;
+  listed_slots_.clear();
+  forEachEntry(root_ + "/" + key, [&](std::string_view name) {
+    if (std::optional<Second> w = parseSlotWindow(name))
+      listed_slots_.push_back(SlotFile{*w, std::string(name)});
+  });
+  return listed_slots_;
+}
+
 WindowState FileStore::read(const std::string& key, Second now, int limit) {
   const std::string key_path = root_ + "/" + key;
   std::optional<int> key_fd = openDirectory(AT_FDCWD, key_path, key_path);
   if (!key_fd) return {};
   Fd key_dir(*key_fd);
-
-  Second window = now;
-  std::optional<int> window_fd =
-      openDirectory(key_dir.get(), std::to_string(now), key_path + "/" + std::to_string(now));
-  if (!window_fd) {
-    // No window for this second yet. A newer one means a clock ran ahead of
-    // ours; the decision counts in it, so look for the newest.
-    std::optional<Second> newest;
-    forEachEntry(key_path, [&](std::string_view name) {
-      std::optional<Second> w = parseWindow(name);
-      if (w && *w > now && (!newest || *w > *newest)) newest = w;
-    });
-    if (!newest) return {};
-    window = *newest;
-    window_fd = openDirectory(key_dir.get(), std::to_string(window),
-                              key_path + "/" + std::to_string(window));
-    if (!window_fd) return {};  // collected meanwhile: nothing newer is left
-  }
-  Fd window_dir(*window_fd);
-  const std::string window_path = key_path + "/" + std::to_string(window);
-  return WindowState{window, countTaken(window_dir.get(), window_path, limit)};
+  if (slotExists(key_dir.get(), key_path, now, 0))
+    return WindowState{now, countTaken(key_dir.get(), key_path, now, limit)};
+  // No window for this second yet. A newer one means a clock ran ahead of
+  // ours; the decision counts in it, so look for the newest.
+  std::optional<Second> newest;
+  for (const SlotFile& slot : listSlots(key))
+    if (slot.window > now && (!newest || slot.window > *newest)) newest = slot.window;
+  if (!newest) return {};
+  return WindowState{*newest, countTaken(key_dir.get(), key_path, *newest, limit)};
 }
 
-void FileStore::makeDirectory(const std::string& path) {
-  if (mkdir(path.c_str(), kDirectoryMode) == 0 || errno == EEXIST) return;
+// True if created or already there; false if its parent is missing.
+bool FileStore::makeDirectory(const std::string& path) {
+  if (mkdir(path.c_str(), kDirectoryMode) == 0 || errno == EEXIST) return true;
+  if (errno == ENOENT) return false;
   throw StoreError("mkdir", path, errno);
 }
 
 bool FileStore::claimSlot(const std::string& key, Second window, int slot) {
   const std::string key_path = root_ + "/" + key;
-  const std::string window_path = key_path + "/" + std::to_string(window);
-  const std::string slot_path = window_path + "/" + std::to_string(slot);
-  // Retrying a vanished parent, not failures: `--gc` may remove an empty key
+  const std::string slot_path = key_path + "/" + slotName(window, slot);
+  // Retrying a vanished parent, not failures: `--gc` may remove an idle key
   // directory between our mkdir and our create. Three rounds cover any
   // realistic interleaving; a fourth ENOENT is reported.
   for (int round = 0;; ++round) {
-    int fd = open(slot_path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
-                  kSlotMode);
+    int fd = open(slot_path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, kSlotMode);
     if (fd >= 0) {
       close(fd);
       return true;
     }
     if (errno == EEXIST) return false;
     if (errno != ENOENT || round == 3) throw StoreError("open", slot_path, errno);
-    makeDirectory(root_);
-    makeDirectory(key_path);
-    makeDirectory(window_path);
+    if (!makeDirectory(key_path) && (!makeDirectory(root_) || !makeDirectory(key_path)))
+      throw StoreError("mkdir", key_path, ENOENT);
   }
 }
 
-bool FileStore::removeWindow(const std::string& window_path) {
-  bool present = forEachEntry(window_path, [&](std::string_view name) {
-    std::string path = window_path + "/" + std::string(name);
-    if (unlink(path.c_str()) != 0 && errno != ENOENT)
-      throw StoreError("unlink", path, errno);
-  });
-  if (!present) return false;
-  if (rmdir(window_path.c_str()) == 0) return true;
-  // ENOENT: another collector won. ENOTEMPTY/EEXIST: a request with a lagging
-  // clock claimed a slot meanwhile; the next collection takes it.
-  if (errno == ENOENT || errno == ENOTEMPTY || errno == EEXIST) return false;
-  throw StoreError("rmdir", window_path, errno);
-}
-
-int FileStore::removeWindowsIn(const std::string& key_path, Second before) {
-  std::vector<std::string> old_windows;
-  forEachEntry(key_path, [&](std::string_view name) {
-    std::optional<Second> w = parseWindow(name);
-    if (w && *w < before) old_windows.emplace_back(name);
-  });
-  int removed = 0;
-  for (const std::string& name : old_windows)
-    if (removeWindow(key_path + "/" + name)) ++removed;
-  return removed;
+// Unlinks the listed slots of windows older than `before`; returns how many
+// windows that cleared.
+int FileStore::removeSlotsBefore(const std::string& key_path, const std::vector<SlotFile>& slots,
+                                 Second before) {
+  std::vector<Second> cleared;
+  for (const SlotFile& slot : slots) {
+    if (slot.window >= before) continue;
+    const std::string path = key_path + "/" + slot.name;
+    // ENOENT: another collector was first.
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) throw StoreError("unlink", path, errno);
+    if (std::find(cleared.begin(), cleared.end(), slot.window) == cleared.end())
+      cleared.push_back(slot.window);
+  }
+  return static_cast<int>(cleared.size());
 }
 
 int FileStore::removeWindowsBefore(const std::string& key, Second before) {
-  return removeWindowsIn(root_ + "/" + key, before);
+  const std::vector<SlotFile>& slots = listed_key_ == key ? listed_slots_ : listSlots(key);
+  return removeSlotsBefore(root_ + "/" + key, slots, before);
 }
 
 int FileStore::removeAllWindowsBefore(Second before) {
@@ -221,8 +217,8 @@ int FileStore::removeAllWindowsBefore(Second before) {
     const std::string key_path = root_ + "/" + key;
     struct stat st {};
     if (lstat(key_path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
-    removed += removeWindowsIn(key_path, before);
-    // Succeeds only when the key is idle; a request that opened a window
+    removed += removeSlotsBefore(key_path, listSlots(key), before);
+    // Succeeds only when the key is idle; a request that claimed a slot
     // meanwhile makes it fail with ENOTEMPTY, which is the right outcome.
     if (rmdir(key_path.c_str()) != 0 && errno != ENOTEMPTY &&
         errno != EEXIST && errno != ENOENT)

@@ -27,15 +27,26 @@ BOOST_AUTO_TEST_CASE(memory_store_conforms_too) {
   testing::checkStoreConformance([] { return std::make_unique<testing::MemoryStore>(); });
 }
 
-BOOST_AUTO_TEST_CASE(one_empty_file_per_admission_at_root_key_window_slot) {
+BOOST_AUTO_TEST_CASE(one_empty_file_per_admission_at_root_key_window_dash_slot) {
   TempDir dir;
   FileStore store(dir.path() + "/access");
   BOOST_TEST(store.claimSlot("demo", 1700000000, 0));
   BOOST_TEST(store.claimSlot("demo", 1700000000, 1));
-  const fs::path window = fs::path(dir.path()) / "access" / "demo" / "1700000000";
-  BOOST_TEST(fs::is_regular_file(window / "0"));
-  BOOST_TEST(fs::file_size(window / "1") == 0u);
-  BOOST_TEST(std::distance(fs::directory_iterator(window), fs::directory_iterator()) == 2);
+  const fs::path key = fs::path(dir.path()) / "access" / "demo";
+  BOOST_TEST(fs::is_regular_file(key / "1700000000-0"));
+  BOOST_TEST(fs::file_size(key / "1700000000-1") == 0u);
+  BOOST_TEST(std::distance(fs::directory_iterator(key), fs::directory_iterator()) == 2);
+}
+
+BOOST_AUTO_TEST_CASE(collection_unlinks_old_slots_and_keeps_the_key_directory) {
+  TempDir dir;
+  FileStore store(dir.path());
+  for (Second w : {100, 101, 102})
+    for (int slot = 0; slot < 3; ++slot) BOOST_TEST(store.claimSlot("k", w, slot));
+  BOOST_TEST(store.removeWindowsBefore("k", 102) == 2);
+  const fs::path key = fs::path(dir.path()) / "k";
+  BOOST_TEST(std::distance(fs::directory_iterator(key), fs::directory_iterator()) == 3);
+  BOOST_TEST(fs::exists(key / "102-2"));
 }
 
 BOOST_AUTO_TEST_CASE(reading_creates_nothing) {
@@ -47,7 +58,7 @@ BOOST_AUTO_TEST_CASE(reading_creates_nothing) {
   store.read("other", 100, 10);
   store.read("demo", 101, 10);
   BOOST_TEST(!fs::exists(dir.path() + "/access/other"));
-  BOOST_TEST(!fs::exists(dir.path() + "/access/demo/101"));
+  BOOST_TEST(!fs::exists(dir.path() + "/access/demo/101-0"));
 }
 
 BOOST_AUTO_TEST_CASE(a_trailing_slash_on_the_root_is_ignored) {
@@ -62,10 +73,12 @@ BOOST_AUTO_TEST_CASE(foreign_entries_are_left_alone) {
   FileStore store(dir.path());
   BOOST_TEST(store.claimSlot("k", 100, 0));
   std::ofstream(dir.path() + "/k/notes.txt") << "operator's file";
+  std::ofstream(dir.path() + "/k/12-x") << "not a slot name";
   std::ofstream(dir.path() + "/.probe-keep") << "";
   BOOST_TEST(store.read("k", 50, 10).window.value_or(-1) == 100);
   BOOST_TEST(store.removeAllWindowsBefore(200) == 1);
   BOOST_TEST(fs::exists(dir.path() + "/k/notes.txt"));
+  BOOST_TEST(fs::exists(dir.path() + "/k/12-x"));
   BOOST_TEST(fs::exists(dir.path() + "/.probe-keep"));
 }
 
