@@ -1,0 +1,57 @@
+# Summary: Shared helpers for the scripts in scripts/ (sourced, not run).
+# Usage: . "$(dirname "$0")/lib/common.sh"
+#
+# Gives: PROJECT_ROOT, BUILD_DIR, abort, usage_requested, show_usage,
+# install_packages, build_project.
+
+set -e
+[ -n "${DEBUG:-}" ] && set -x
+
+PROJECT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD_DIR=${ACCESS_BUILD_DIR:-$PROJECT_ROOT/build}
+SCRIPT_NAME=$(basename "$0")
+
+abort() {
+  echo "$SCRIPT_NAME: $*" >&2
+  exit 1
+}
+
+# Prints the calling script's "# Summary:" and "# Usage:" header lines.
+show_usage() {
+  sed -n '2,/^[^#]/{/^#/!q;s/^# \{0,1\}//;p}' "$0"
+}
+
+# True when the first argument asks for help.
+usage_requested() {
+  case "${1:-}" in -h | --help) return 0 ;; esac
+  return 1
+}
+
+# Debian packages every task needs, by task. One list, so README and the
+# scripts cannot disagree.
+PACKAGES_BUILD="build-essential cmake file libcgicc-dev rapidjson-dev libboost-test-dev"
+PACKAGES_APACHE="apache2 apache2-utils curl"
+PACKAGES_TEST="perl procps shellcheck wrk"
+PACKAGES_CLUSTER="glusterfs-server glusterfs-client keepalived iproute2 attr"
+PACKAGES_FUZZ="clang libclang-rt-14-dev"
+
+# install_packages PACKAGE... : installs the ones missing, as root, with apt-get.
+install_packages() {
+  local missing=() package
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' ||
+      missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" -eq 0 ] || abort "missing packages (${missing[*]}); run as root or install them"
+  echo "$SCRIPT_NAME: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# build_project [CMAKE-ARGS...] : configures and builds into BUILD_DIR (Release).
+build_project() {
+  cmake -S "$PROJECT_ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+  cmake --build "$BUILD_DIR" -j "$(nproc)" >/dev/null
+}

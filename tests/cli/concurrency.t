@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Many CGI processes at once on one ACCESS_ROOT, as under a busy Apache:
+# exactly N are admitted per window, whatever the interleaving.
+. "$(dirname "$0")/lib.sh"
+
+# burst PROGRAM COUNT KEY [VAR=value ...] : starts COUNT processes that block
+# on one FIFO, releases them together, and prints how many answered 200.
+burst() {
+  local program=$1 count=$2 key=$3 i
+  shift 3
+  local fifo="$WORK/go" results="$WORK/results"
+  rm -f "$fifo" && mkfifo "$fifo" && : >"$results"
+  for ((i = 0; i < count; i++)); do
+    (
+      read -r _ <"$fifo"
+      env "$@" QUERY_STRING="app_id=$key" "$program" | head -n 1 | tr -d '\r' >>"$results"
+    ) &
+  done
+  sleep 0.3  # every process is now blocked on the FIFO
+  [ -z "${PINNED:-}" ] && wait_for_fresh_second
+  printf '%*s' "$count" '' | tr ' ' '\n' >"$fifo"
+  wait
+  grep -c '^Status: 200' "$results"
+}
+
+# The production binary on the wall clock: retried if a burst happens to
+# straddle two seconds (slots in two windows), which would be fair to admit
+# twice as many.
+for limit in 1 10; do
+  for attempt in 1 2 3; do
+    root="$WORK/wall-$limit-$attempt"
+    admitted=$(burst "$LIMITER" 30 hot ACCESS_ROOT="$root" ACCESS_LIMIT=$limit)
+    windows=$(find "$root/hot" -type f -printf '%f\n' | cut -d- -f1 | sort -u | wc -l)
+    [ "$windows" -eq 1 ] && break
+    echo "# burst crossed a second boundary ($windows windows); trying again"
+  done
+  is "$windows:$admitted" "1:$limit" "30 concurrent processes, limit $limit, one second: exactly $limit admitted"
+  is "$(find "$root/hot" -type f | wc -l)" "$limit" "limit $limit: exactly $limit slot files, none for rejections"
+done
+
+# The test build with a pinned clock: 100 processes, several limits.
+export PINNED=1
+for limit in 1 7 50 99; do
+  admitted=$(burst "$TESTABLE" 100 pinned ACCESS_ROOT="$WORK/pinned-$limit" ACCESS_LIMIT=$limit ACCESS_TEST_NOW=1700000000)
+  is "$admitted" "$limit" "100 concurrent processes, limit $limit: exactly $limit admitted"
+done
+
+done_testing

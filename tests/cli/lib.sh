@@ -1,0 +1,83 @@
+# Summary: TAP helpers for the black-box regression scripts in tests/cli.
+# Usage: . "$(dirname "$0")/lib.sh"   (from a .t script run by prove --exec bash)
+#
+# Each script runs the built programs the way Apache would: meta-variables in
+# the environment, the body on stdin, the CGI response on stdout.
+
+set -u
+BUILD_DIR=${ACCESS_BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
+LIMITER="$BUILD_DIR/cgi-bin/access-limiter"
+HEALTH="$BUILD_DIR/cgi-bin/access-health"
+TESTABLE="$BUILD_DIR/tests/access-limiter-testable"
+
+TEST_NUMBER=0
+FAILED=0
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/access-cli.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+for program in "$LIMITER" "$HEALTH" "$TESTABLE"; do
+  if [ ! -x "$program" ]; then
+    echo "Bail out! $program is not built (cmake --build build)"
+    exit 1
+  fi
+done
+
+ok() { # ok CONDITION-STATUS NAME
+  TEST_NUMBER=$((TEST_NUMBER + 1))
+  if [ "$1" -eq 0 ]; then
+    echo "ok $TEST_NUMBER - $2"
+  else
+    echo "not ok $TEST_NUMBER - $2"
+    FAILED=$((FAILED + 1))
+  fi
+}
+
+is() { # is GOT EXPECTED NAME
+  if [ "$1" = "$2" ]; then ok 0 "$3"; else
+    ok 1 "$3"
+    printf '#   got:      %s\n#   expected: %s\n' "$1" "$2"
+  fi
+}
+
+like() { # like GOT EXTENDED-REGEX NAME
+  if printf '%s' "$1" | grep -Eq -- "$2"; then ok 0 "$3"; else
+    ok 1 "$3"
+    printf '#   got:   %s\n#   wanted: /%s/\n' "$1" "$2"
+  fi
+}
+
+skip() { # skip REASON : reported as skipped, never as passed
+  TEST_NUMBER=$((TEST_NUMBER + 1))
+  echo "ok $TEST_NUMBER # skip $1"
+}
+
+done_testing() {
+  echo "1..$TEST_NUMBER"
+  [ "$FAILED" -eq 0 ]
+}
+
+# cgi PROGRAM [VAR=value ...] : one CGI run; the body comes from $BODY.
+# Sets OUT (stdout, CR removed), ERR (stderr), RC (exit status).
+cgi() {
+  local program=$1
+  shift
+  printf '%s' "${BODY:-}" | env "$@" "$program" >"$WORK/out" 2>"$WORK/err"
+  RC=$?
+  OUT=$(tr -d '\r' <"$WORK/out")
+  ERR=$(cat "$WORK/err")
+}
+
+status() { printf '%s\n' "$OUT" | sed -n '1s/^Status: \([0-9]*\).*/\1/p'; }
+header() { printf '%s\n' "$OUT" | sed -n "1,/^\$/s/^$1: //p"; }
+body() { printf '%s\n' "$OUT" | sed '1,/^$/d'; }
+
+# Sleeps until a wall-clock second has just begun, so a short burst of
+# requests falls inside one window.
+wait_for_fresh_second() {
+  local nanos
+  while :; do
+    nanos=$(date +%N)
+    ((10#$nanos < 150000000)) && return 0
+    sleep 0.02
+  done
+}
