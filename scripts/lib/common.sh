@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Summary: Shared helpers for the scripts in scripts/ (sourced, not run).
 # Usage: . "$(dirname "$0")/lib/common.sh"
 #
@@ -29,11 +30,14 @@ usage_requested() {
 
 # Debian packages every task needs, by task. One list, so README and the
 # scripts cannot disagree.
-PACKAGES_BUILD="build-essential cmake file libcgicc-dev rapidjson-dev libboost-test-dev"
-PACKAGES_APACHE="apache2 apache2-utils curl"
-PACKAGES_TEST="perl procps shellcheck wrk"
-PACKAGES_CLUSTER="glusterfs-server glusterfs-client keepalived iproute2 attr"
-PACKAGES_FUZZ="clang libclang-rt-14-dev"
+# shellcheck disable=SC2034 # used by the scripts that source this file
+PACKAGES_BUILD=(build-essential cmake file libcgicc-dev rapidjson-dev libboost-test-dev)
+# shellcheck disable=SC2034
+PACKAGES_APACHE=(apache2 apache2-utils curl)
+# shellcheck disable=SC2034
+PACKAGES_TEST=(perl procps shellcheck wrk)
+# shellcheck disable=SC2034
+PACKAGES_CLUSTER=(glusterfs-server glusterfs-client keepalived iproute2 attr)
 
 # install_packages PACKAGE... : installs the ones missing, as root, with apt-get.
 install_packages() {
@@ -50,8 +54,8 @@ install_packages() {
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# build_project [CMAKE-ARGS...] : configures and builds into BUILD_DIR (Release).
+# Configures and builds into BUILD_DIR (Release).
 build_project() {
-  cmake -S "$PROJECT_ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+  cmake -S "$PROJECT_ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$BUILD_DIR" -j "$(nproc)" >/dev/null
 }

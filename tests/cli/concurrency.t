@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Many CGI processes at once on one ACCESS_ROOT, as under a busy Apache:
 # exactly N are admitted per window, whatever the interleaving.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 # burst PROGRAM COUNT KEY [VAR=value ...] : starts COUNT processes that block
 # on one FIFO, releases them together, and prints how many answered 200.

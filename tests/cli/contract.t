@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The seed's contract, through the shipped static binary run from a shell.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 ROOT="$WORK/access"
 export ACCESS_ROOT="$ROOT"

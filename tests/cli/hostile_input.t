@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Hostile and malformed requests: each gets its 4xx JSON naming the problem,
 # never a crash, and writes nothing, inside ACCESS_ROOT or outside it.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 export ACCESS_ROOT="$WORK/jail/access"
 mkdir -p "$WORK/jail"

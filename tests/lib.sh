@@ -1,11 +1,14 @@
-# Summary: TAP helpers for the black-box regression scripts in tests/cli.
-# Usage: . "$(dirname "$0")/lib.sh"   (from a .t script run by prove --exec bash)
+# shellcheck shell=bash disable=SC2034 # OUT, ERR and RC are read by the .t scripts
+# Summary: TAP helpers for the black-box test scripts under tests/.
+# Usage: . "$(dirname "$0")/../lib.sh"   (from a .t script run by prove --exec bash)
 #
-# Each script runs the built programs the way Apache would: meta-variables in
-# the environment, the body on stdin, the CGI response on stdout.
+# The scripts run the built programs the way Apache would (meta-variables in
+# the environment, the body on stdin, the CGI response on stdout), or talk
+# HTTP to a real server; both answers are read with status, header and body.
 
 set -u
-BUILD_DIR=${ACCESS_BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
+PROJECT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${ACCESS_BUILD_DIR:-$PROJECT_ROOT/build}
 LIMITER="$BUILD_DIR/cgi-bin/access-limiter"
 HEALTH="$BUILD_DIR/cgi-bin/access-health"
 TESTABLE="$BUILD_DIR/tests/access-limiter-testable"
@@ -65,6 +68,20 @@ cgi() {
   RC=$?
   OUT=$(tr -d '\r' <"$WORK/out")
   ERR=$(cat "$WORK/err")
+}
+
+# http METHOD URL [CURL-ARGS...] : one HTTP exchange, read like a CGI answer
+# (OUT starts "Status: CODE"); RC is curl's exit status.
+http() {
+  local method=$1 url=$2
+  shift 2
+  local head=(-X "$method")
+  [ "$method" = HEAD ] && head=(-I)
+  curl -s "${head[@]}" -D "$WORK/headers" -o "$WORK/body" "$@" "$url"
+  RC=$?
+  [ "$method" = HEAD ] && : >"$WORK/body"  # curl -I writes the headers there too
+  OUT=$( (sed -n '1s|^HTTP/[0-9.]* |Status: |p' "$WORK/headers"; sed '1d' "$WORK/headers"; cat "$WORK/body" 2>/dev/null) | tr -d '\r')
+  ERR=""
 }
 
 status() { printf '%s\n' "$OUT" | sed -n '1s/^Status: \([0-9]*\).*/\1/p'; }

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# scripts/deploy --local into this machine's own Apache (Debian layout), then
+# requests to the Apache it deployed into. Restores the machine's Apache as
+# it found it, whatever happens.
+. "$(dirname "$0")/../lib.sh"
+
+if [ "$(id -u)" -ne 0 ]; then
+  skip "scripts/deploy --local needs root; this run is not root"
+  done_testing
+  exit
+fi
+
+DEPLOY="$PROJECT_ROOT/scripts/deploy"
+chmod 0755 "$WORK"
+ROOT="$WORK/deployed-root"
+URL="http://127.0.0.1/cgi-bin/access-limiter"
+BROKEN=/etc/apache2/conf-enabled/zz-access-limiter-test-broken.conf
+apache_pid() { cat /var/run/apache2/apache2.pid 2>/dev/null; }
+was_running=no
+[ -n "$(apache_pid)" ] && kill -0 "$(apache_pid)" 2>/dev/null && was_running=yes
+mods_before=$(ls /etc/apache2/mods-enabled)
+restore() {
+  rm -f "$BROKEN"
+  "$DEPLOY" --local --remove >/dev/null 2>&1
+  for module in cgid headers env; do
+    if ! grep -qx "$module.load" <<<"$mods_before" && [ -e "/etc/apache2/mods-enabled/$module.load" ]; then
+      a2dismod -q -f "$module" >/dev/null
+    fi
+  done
+  if [ "$was_running" = no ]; then
+    local pid i
+    pid=$(apache_pid)
+    apache2ctl stop >/dev/null 2>&1
+    for ((i = 0; i < 100; i++)); do
+      if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then break; fi
+      sleep 0.1
+    done
+  else
+    apache2ctl graceful >/dev/null 2>&1
+  fi
+  rm -rf "$WORK"
+}
+trap restore EXIT
+snapshot() { find /etc/apache2 /usr/lib/cgi-bin -printf '%p %s %T@\n' 2>/dev/null | sort | md5sum; }
+
+before=$(snapshot)
+"$DEPLOY" --local --dry-run --set ACCESS_LIMIT=3 --set "ACCESS_ROOT=$ROOT" >"$WORK/dry.log" 2>&1
+ok $? "dry run exits 0"
+like "$(cat "$WORK/dry.log")" 'would: mv -f /usr/lib/cgi-bin/.access-limiter.new /usr/lib/cgi-bin/access-limiter' "dry run says it would rename the program into place"
+like "$(cat "$WORK/dry.log")" 'would: apache2ctl -t, then apache2ctl graceful' "dry run says it would check, then reload"
+is "$(snapshot)" "$before" "dry run changed nothing on disk"
+
+"$DEPLOY" --local --set ACCESS_LIMIT=3 --set "ACCESS_ROOT=$ROOT" >"$WORK/deploy.log" 2>&1
+ok $? "deploy --local exits 0"
+like "$(cat "$WORK/deploy.log")" 'installed: /etc/apache2/conf-available/access-limiter.conf' "the conf was installed"
+ok "$([ -L /etc/apache2/conf-enabled/access-limiter.conf ]; echo $?)" "the conf is enabled (a2enconf)"
+like "$(apache2ctl -M 2>/dev/null | tr '\n' ' ')" 'cgid_module.*headers_module' "mod_cgid and mod_headers are enabled"
+ok "$([ -z "$(find /usr/lib/cgi-bin /etc/apache2/conf-available -name '.*.new' -o -name '.*.prev')" ]; echo $?)" "no temporary or backup files are left"
+
+wait_for_fresh_second
+for _ in 1 2 3 4; do http GET "$URL?app_id=deployed"; done
+is "$(status)" 429 "the deployed Apache limits: the 4th request in a second with ACCESS_LIMIT=3 is 429"
+is "$(header RateLimit-Policy)" '"default";q=3;w=1' "the --set ACCESS_LIMIT reached the CGI"
+ok "$([ -d "$ROOT/deployed" ]; echo $?)" "the --set ACCESS_ROOT reached the CGI"
+http GET "http://127.0.0.1/cgi-bin/access-health"
+is "$(status) $(body)" '200 {"status":"ok"}' "the deployed health check answers 200"
+
+"$DEPLOY" --local --set ACCESS_LIMIT=3 --set "ACCESS_ROOT=$ROOT" >"$WORK/again.log" 2>&1
+ok $? "deploying again exits 0"
+like "$(cat "$WORK/again.log")" 'nothing changed; Apache not reloaded' "deploying the same again changes nothing"
+
+# A broken config elsewhere: the check fails and everything is rolled back.
+conf_before=$(md5sum </etc/apache2/conf-available/access-limiter.conf)
+echo "ThisIsNotAnApacheDirective on" >"$BROKEN"
+"$DEPLOY" --local --set ACCESS_LIMIT=4 --set "ACCESS_ROOT=$ROOT" >"$WORK/broken.log" 2>&1
+is "$?" 1 "deploy fails when apache2ctl -t fails"
+like "$(cat "$WORK/broken.log")" 'rolled back' "it says it rolled back"
+is "$(md5sum </etc/apache2/conf-available/access-limiter.conf)" "$conf_before" "the previous conf is back in place"
+rm -f "$BROKEN"
+http GET "$URL?app_id=after-rollback"
+is "$(header RateLimit-Policy)" '"default";q=3;w=1' "Apache still serves the previous settings"
+
+"$DEPLOY" --local --remove >"$WORK/remove.log" 2>&1
+ok $? "deploy --remove exits 0"
+ok "$([ ! -e /usr/lib/cgi-bin/access-limiter ] && [ ! -e /etc/apache2/conf-available/access-limiter.conf ]; echo $?)" "--remove takes the programs and the conf away"
+
+done_testing
