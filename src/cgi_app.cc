@@ -118,8 +118,10 @@ void injectFault() {
     *nowhere = 1;
   }
   if (name == "fpe") {
+    // Both operands volatile: GCC turns 1/x into a comparison, no division.
+    volatile int numerator = 1;
     volatile int zero = 0;
-    volatile int result = 1 / zero;
+    volatile int result = numerator / zero;
     (void)result;
   }
   if (name == "bus") std::raise(SIGBUS);

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# When the store fails, the limiter cannot decide: 503 by default, or admit
+# with ACCESS_FAIL_OPEN=1; either way one log line names the call, the path
+# and the reason, and the counters already on disk are kept. The failing file
+# systems are real: tmpfs mounts made (and unmounted) here.
+. "$(dirname "$0")/../lib.sh"
+
+export QUERY_STRING='app_id=k'
+
+# The store's root is a regular file: ENOTDIR.
+touch "$WORK/file"
+cgi "$LIMITER" ACCESS_ROOT="$WORK/file/access"
+is "$(status) $(body)" '503 {"message":"Service Unavailable"}' "root under a regular file: 503 JSON"
+like "$ERR" "^access-limiter: 503 Service Unavailable: (open|mkdir)\\($WORK/file/access.*\\): Not a directory$" "the log names call, path and reason"
+cgi "$LIMITER" ACCESS_ROOT="$WORK/file/access" ACCESS_FAIL_OPEN=1
+is "$(status) $(body)" '200 {"message":"OK"}' "ACCESS_FAIL_OPEN=1: admitted anyway"
+like "$ERR" 'store failed, admitting unlimited \(ACCESS_FAIL_OPEN=1\): .*Not a directory' "fail-open is logged"
+is "$(header RateLimit)" "" "a fail-open answer claims no quota it did not count"
+cgi "$HEALTH" ACCESS_ROOT="$WORK/file/access"
+is "$(status)" 503 "health: 503 for the same root"
+like "$(body)" '"reason":"ACCESS_ROOT is not writable: Not a directory"' "health gives the reason"
+
+if [ "$(id -u)" -ne 0 ]; then
+  skip "read-only and full file systems need root to mount tmpfs; not root"
+  done_testing
+  exit
+fi
+mounts=()
+cleanup() {
+  local m
+  for m in ${mounts[@]+"${mounts[@]}"}; do umount "$m" 2>/dev/null; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# A read-only file system: EROFS.
+mkdir "$WORK/ro"
+mount -t tmpfs -o ro,size=1m tmpfs "$WORK/ro" && mounts+=("$WORK/ro")
+cgi "$LIMITER" ACCESS_ROOT="$WORK/ro/access"
+is "$(status)" 503 "read-only file system: 503"
+like "$ERR" 'mkdir\(.*/ro/access\): Read-only file system$' "the log says read-only"
+
+# A full file system: a tmpfs with room for 6 inodes (its root, the access
+# and key directories, and 3 slots).
+mkdir "$WORK/full"
+mount -t tmpfs -o size=1m,nr_inodes=6 tmpfs "$WORK/full" && mounts+=("$WORK/full")
+export ACCESS_ROOT="$WORK/full/access"
+answers=""
+for _ in 1 2 3 4; do
+  cgi "$TESTABLE" ACCESS_TEST_NOW=1700000000 ACCESS_LIMIT=10
+  answers="$answers$(status) "
+done
+is "$answers" "200 200 200 503 " "admitted until the file system is full, then 503"
+like "$ERR" "open\\($WORK/full/access/k/1700000000-3\\): No space left on device$" "the log names the slot that could not be created"
+is "$(find "$ACCESS_ROOT/k" -type f | sort | tr '\n' ' ')" "$ACCESS_ROOT/k/1700000000-0 $ACCESS_ROOT/k/1700000000-1 $ACCESS_ROOT/k/1700000000-2 " \
+  "the three admissions already counted are kept, nothing half-made"
+cgi "$TESTABLE" ACCESS_TEST_NOW=1700000000 ACCESS_LIMIT=10 ACCESS_FAIL_OPEN=1
+is "$(status)" 200 "full file system with ACCESS_FAIL_OPEN=1: admitted"
+cgi "$HEALTH"
+is "$(status)" 503 "health: 503 on a full file system"
+like "$(body)" 'No space left on device' "health says the store is full"
+cgi "$TESTABLE" ACCESS_TEST_NOW=1700000000 ACCESS_LIMIT=3
+is "$(status)" 429 "a full window still answers 429 without writing: deciding needs no space"
+cgi "$TESTABLE" ACCESS_TEST_NOW=1700000005 ACCESS_LIMIT=10
+is "$(status)" 503 "a new second cannot be counted while full"
+out=$(ACCESS_ROOT="$ACCESS_ROOT" "$LIMITER" --gc)
+like "$out" 'removed 1 past windows' "--gc frees the old window"
+cgi "$TESTABLE" ACCESS_TEST_NOW=1700000005 ACCESS_LIMIT=10
+is "$(status)" 200 "once space is back, admissions resume"
+
+done_testing
