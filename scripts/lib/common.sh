@@ -37,6 +37,8 @@ PACKAGES_APACHE=(apache2 apache2-utils curl)
 # shellcheck disable=SC2034
 PACKAGES_TEST=(perl procps shellcheck wrk)
 # shellcheck disable=SC2034
+PACKAGES_FUZZ=(clang libclang-rt-14-dev)
+# shellcheck disable=SC2034
 PACKAGES_CLUSTER=(glusterfs-server glusterfs-client keepalived iproute2 attr)
 
 # install_packages PACKAGE... : installs the ones missing, as root, with apt-get.

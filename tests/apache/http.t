@@ -52,27 +52,34 @@ is "$(header Allow)" 'GET, HEAD, POST' "PUT: Allow header"
 http GET "$LIMITER_URL?app_id=proxied" -H 'Proxy: http://attacker.invalid:3128'
 is "$(status)" 200 "a Proxy request header is harmless (httpoxy)"
 
-# 12 requests at the start of one second on one connection: 10 admitted, 2 refused.
-wait_for_fresh_second
-burst_args=()
-for _ in $(seq 12); do burst_args+=(-o /dev/null "$LIMITER_URL?app_id=burst"); done
-codes=$(curl -s -w '%{http_code}\n' "${burst_args[@]}" | tr '\n' ' ')
-windows=$(find "$ROOT/burst" -type f -printf '%f\n' | cut -d- -f1 | sort -u | wc -l)
+# 12 requests at the start of one second on one connection: 10 admitted, 2
+# refused. A window boundary inside the burst would make 12 fair, so a burst
+# that straddles two seconds (seen on disk) is tried again on a fresh key.
+codes=""
+for attempt in 1 2 3; do
+  burst_args=()
+  for _ in $(seq 12); do burst_args+=(-o /dev/null "$LIMITER_URL?app_id=burst$attempt"); done
+  wait_for_fresh_second
+  codes=$(curl -s -w '%{http_code}\n' "${burst_args[@]}" | tr '\n' ' ')
+  windows=$(find "$ROOT/burst$attempt" -type f -printf '%f\n' | cut -d- -f1 | sort -u | wc -l)
+  [ "$windows" -eq 1 ] && break
+  echo "# burst $attempt straddled two seconds; trying again"
+done
 if [ "$windows" -eq 1 ]; then
   is "$codes" "200 200 200 200 200 200 200 200 200 200 429 429 " "12 requests in one second: 10 admitted, then 429"
 else
-  skip "the 12 requests straddled two seconds ($windows windows); see the load test below"
+  skip "three bursts in a row straddled two seconds (a loaded machine); see the load test below"
 fi
-wait_for_fresh_second
-for _ in $(seq 11); do http GET "$LIMITER_URL?app_id=refuse"; done
-if [ "$(status)" = 429 ]; then
-  is "$(body)" '{"message":"Too Many Requests"}' "429 body through Apache"
-  is "$(header Retry-After)" 1 "429 carries Retry-After"
-  is "$(header RateLimit)" '"default";r=0;t=1' "429 carries RateLimit"
-else
+
+# The first 429 of a hot key, whenever it comes, carries the whole contract.
+for _ in $(seq 60); do
   http GET "$LIMITER_URL?app_id=refuse"
-  is "$(status)" 429 "the 11th request in a second: 429"
-fi
+  [ "$(status)" = 429 ] && break
+done
+is "$(status)" 429 "a hot key is refused within 60 requests"
+is "$(body)" '{"message":"Too Many Requests"}' "429 body through Apache"
+like "$(header Retry-After)" '^[1-9][0-9]*$' "429 carries Retry-After in whole seconds, at least 1"
+like "$(header RateLimit)" '^"default";r=0;t=[1-9][0-9]*$' "429 carries RateLimit with nothing remaining"
 
 # Concurrent load: 200 requests from 20 connections (ab). Every window that
 # saw traffic admits at most 10; the first (which gets the whole opening

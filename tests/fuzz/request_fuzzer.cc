@@ -1,0 +1,82 @@
+// libFuzzer harness over everything a request controls: REQUEST_METHOD,
+// QUERY_STRING, CONTENT_TYPE, CONTENT_LENGTH and the body, through request
+// parsing (our guards, then cgicc), key validation and the error answer.
+//
+// Input: the five fields separated by '\n' (a missing field is unset; the
+// body takes the rest, newlines included). Properties checked:
+//   - a request either yields a key or raises an HttpError, nothing else;
+//   - a yielded key is valid, so it is one path component inside ACCESS_ROOT;
+//   - a refusal is a 4xx (405, 411-415 or 400/401), never a 5xx or a crash;
+//   - its rendered answer is a CGI response whose body is valid JSON.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <string>
+
+#include <rapidjson/document.h>
+
+#include "cgi_adapter.h"
+#include "http_status.h"
+#include "key.h"
+
+using namespace access_limiter;
+
+namespace {
+
+[[noreturn]] void violated(const char* property) {
+  __builtin_printf("property violated: %s\n", property);
+  std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const char* const kFields[] = {"REQUEST_METHOD", "QUERY_STRING", "CONTENT_TYPE",
+                                        "CONTENT_LENGTH"};
+  const std::string input(reinterpret_cast<const char*>(data), size);
+  std::map<std::string, std::string> env;
+  size_t at = 0;
+  for (const char* field : kFields) {
+    if (at > input.size()) break;
+    size_t end = input.find('\n', at);
+    if (end == std::string::npos) end = input.size();
+    env[field] = input.substr(at, end - at);
+    at = end + 1;
+  }
+  const std::string body = at <= input.size() ? input.substr(at) : std::string();
+  size_t offset = 0;
+
+  CgiInputs inputs;
+  inputs.env = [&env](const char* name) -> const char* {
+    auto it = env.find(name);
+    // Meta-variables cannot hold NUL: the environment would cut them there.
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  inputs.read_body = [&](char* buffer, size_t wanted) -> size_t {
+    size_t n = std::min(wanted, body.size() - offset);
+    body.copy(buffer, n, offset);
+    offset += n;
+    return n;
+  };
+
+  try {
+    const std::string key = limiterKey(inputs, "app_id");
+    if (!isValidKey(key)) violated("an accepted key is valid");
+    if (key.find('/') != std::string::npos || key.front() == '.')
+      violated("an accepted key stays one component inside ACCESS_ROOT");
+  } catch (const HttpError& e) {
+    if (e.status() < 400 || e.status() > 499) violated("a refused request is a 4xx");
+    const std::string cgi = renderCgi(responseForException(std::current_exception()), false);
+    if (cgi.rfind("Status: " + std::to_string(e.status()) + " ", 0) != 0)
+      violated("the answer starts with its Status line");
+    const size_t body_at = cgi.find("\r\n\r\n");
+    if (body_at == std::string::npos) violated("headers end with a blank line");
+    rapidjson::Document json;
+    json.Parse(cgi.c_str() + body_at + 4);
+    if (json.HasParseError() || !json.IsObject() || !json.HasMember("message"))
+      violated("the body is a JSON object with a message");
+  }
+  return 0;
+}
