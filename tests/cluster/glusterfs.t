@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# One limit across web nodes: a real replica-3 GlusterFS volume built by
+# scripts/gluster-setup, mounted twice (two "web nodes"), with access-limiter
+# deciding on both mounts at once. Then bricks fail and heal. The volume,
+# mounts, daemons and host aliases made here are removed whatever happens.
+. "$(dirname "$0")/../lib.sh"
+
+if [ "$(id -u)" -ne 0 ] || [ ! -e /dev/fuse ] || ! command -v glusterd >/dev/null; then
+  skip "needs root, /dev/fuse and glusterfs-server; GlusterFS was NOT tested on this machine"
+  done_testing
+  exit
+fi
+
+SETUP="$PROJECT_ROOT/scripts/gluster-setup"
+VOLUME="accesstest$$"
+NODES=(access-gl-1 access-gl-2 access-gl-3)
+HOSTS_MARK="# access-limiter glusterfs test $$"
+MOUNTS=("$WORK/node1" "$WORK/node2")
+started_glusterd=no
+cleanup() {
+  local m
+  for m in "${MOUNTS[@]}"; do mountpoint -q "$m" && umount -l "$m"; done
+  gluster --mode=script volume stop "$VOLUME" force >/dev/null 2>&1
+  gluster --mode=script volume delete "$VOLUME" >/dev/null 2>&1
+  pkill -f -- "--volfile-id $VOLUME\\." 2>/dev/null
+  if [ "$started_glusterd" = yes ]; then
+    kill "$(cat "$WORK/glusterd.pid" 2>/dev/null)" 2>/dev/null
+    pkill -f glustershd 2>/dev/null
+    sleep 1
+  fi
+  sed -i "\\|$HOSTS_MARK|d" /etc/hosts
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Gluster refuses a literal loopback address for a brick, but takes names;
+# these three resolve to this machine, so all traffic stays on loopback.
+echo "127.0.0.1 ${NODES[*]} $HOSTS_MARK" >>/etc/hosts
+if ! pgrep -x glusterd >/dev/null; then
+  glusterd -p "$WORK/glusterd.pid" && started_glusterd=yes
+  for _ in $(seq 50); do gluster --mode=script peer status >/dev/null 2>&1 && break; sleep 0.2; done
+fi
+ok "$(gluster --mode=script peer status >/dev/null 2>&1; echo $?)" "glusterd answers"
+
+cat >"$WORK/inventory" <<INV
+volume $VOLUME
+web ${NODES[0]} 127.0.0.1 $WORK/brick1
+web ${NODES[1]} 127.0.0.1 $WORK/brick2
+web ${NODES[2]} 127.0.0.1 $WORK/brick3
+INV
+"$SETUP" --inventory "$WORK/inventory" --create --force >"$WORK/create.log" 2>&1
+ok $? "gluster-setup --create builds and starts the volume"
+like "$(gluster --mode=script volume info "$VOLUME")" 'Number of Bricks: 1 x 3 = 3' "the volume is replica 3"
+like "$(gluster --mode=script volume get "$VOLUME" performance.stat-prefetch)" 'performance.stat-prefetch +off' "stat-prefetch is off"
+"$SETUP" --inventory "$WORK/inventory" --create --force >"$WORK/create-again.log" 2>&1
+like "$(cat "$WORK/create-again.log")" "volume $VOLUME exists" "gluster-setup --create again skips what is done"
+
+for i in 0 1; do
+  "$SETUP" --inventory "$WORK/inventory" --mount "${NODES[i]}" --mount-point "${MOUNTS[i]}" \
+    --fstab "$WORK/fstab" >"$WORK/mount$i.log" 2>&1
+  ok $? "gluster-setup --mount ${NODES[i]} mounts the volume on ${MOUNTS[i]}"
+done
+like "$(cat "$WORK/fstab")" "^${NODES[0]}:/$VOLUME $WORK/node1 glusterfs defaults,_netdev,entry-timeout=0,attribute-timeout=0,negative-timeout=0,backup-volfile-servers=" "the fstab line has the cache-free mount options"
+touch "${MOUNTS[0]}/access/seen-from-node1"
+ok "$([ -e "${MOUNTS[1]}/access/seen-from-node1" ]; echo $?)" "a file made through one mount is seen through the other"
+rm -f "${MOUNTS[0]}/access/seen-from-node1"
+
+# burst SECOND COUNT KEY [VAR=value...] : COUNT test-build processes, split
+# across both mounts, pinned to one second; prints how many were admitted.
+burst() {
+  local second=$1 count=$2 key=$3 i
+  shift 3
+  : >"$WORK/results"
+  for ((i = 0; i < count; i++)); do
+    env "$@" ACCESS_ROOT="${MOUNTS[i % 2]}/access" ACCESS_LIMIT=10 ACCESS_TEST_NOW="$second" \
+      QUERY_STRING="app_id=$key" "$TESTABLE" 2>>"$WORK/burst.err" | head -n 1 >>"$WORK/results" &
+  done
+  wait
+  grep -c '^Status: 200' "$WORK/results"
+}
+
+for second in 1700000000 1700000001 1700000002; do
+  is "$(burst $second 40 shared)" 10 "40 processes on two mounts in second $second: exactly 10 admitted"
+done
+is "$(find "$WORK"/brick1/access/shared -type f | wc -l)" 20 "each brick holds the last two windows, 10 slots each (older ones collected)"
+
+# The production binary on the wall clock, from both mounts at once.
+wait_for_fresh_second
+: >"$WORK/results"
+for i in $(seq 30); do
+  ACCESS_ROOT="${MOUNTS[i % 2]}/access" QUERY_STRING=app_id=wall "$LIMITER" | head -n 1 >>"$WORK/results" &
+done
+wait
+per_window=$(find "${MOUNTS[0]}/access/wall" -type f -printf '%f\n' | cut -d- -f1 | sort | uniq -c | awk '{print $1}' | tr '\n' ' ')
+admitted=$(grep -c '^Status: 200' "$WORK/results")
+echo "# wall clock, 30 processes on two mounts: $admitted admitted; per window: $per_window"
+over=$(for n in $per_window; do [ "$n" -gt 10 ] && echo "$n"; done)
+is "$over" "" "wall clock: no window admitted more than 10 across both mounts"
+is "$admitted" "$(find "${MOUNTS[0]}/access/wall" -type f | wc -l)" "wall clock: every 200 is one slot on the volume"
+
+# Decision latency on the volume, side by side with a local directory.
+if [ -x "$BUILD_DIR/bench/exec-timer" ]; then
+  mkdir -p "$WORK/local"
+  gluster_line=$(ACCESS_ROOT="${MOUNTS[0]}/access" "$BUILD_DIR/bench/exec-timer" --keys 50 300 "$BUILD_DIR/bench/floor-cgi" "$LIMITER" | tail -n 1)
+  local_line=$(ACCESS_ROOT="$WORK/local" "$BUILD_DIR/bench/exec-timer" --keys 50 300 "$BUILD_DIR/bench/floor-cgi" "$LIMITER" | tail -n 1)
+  echo "# latency on the GlusterFS mount: ${gluster_line#* }"
+  echo "# latency on a local directory:   ${local_line#* }"
+fi
+
+# One brick down: a majority (2 of 3) remains, the limiter keeps deciding.
+brick_pid() { pgrep -f -- "--brick-name $WORK/brick$1( |\$)"; }
+kill -KILL "$(brick_pid 3)"
+sleep 1
+ok "$([ -z "$(brick_pid 3)" ]; echo $?)" "brick 3 is down"
+is "$(burst 1700000010 40 degraded)" 10 "one brick down: still exactly 10 of 40 admitted"
+
+# Two bricks down: no quorum. The limiter must not admit: a clear 503.
+kill -KILL "$(brick_pid 2)"
+sleep 1
+answers=$(burst 1700000020 10 noquorum | tr -d '\n')
+is "$answers" 0 "quorum lost: nothing admitted"
+is "$(sort -u "$WORK/results" | tr -d '\r' | tr '\n' ' ')" "Status: 503 Service Unavailable " "quorum lost: every answer is 503"
+like "$(sort -u "$WORK/burst.err" | tail -n 3)" 'access-limiter: 503 Service Unavailable: (open|mkdir|stat|opendir)\(.*\): (Read-only file system|Transport endpoint is not connected)' "quorum lost: the log says why"
+cgi "$HEALTH" ACCESS_ROOT="${MOUNTS[1]}/access"
+is "$(status)" 503 "quorum lost: the health check answers 503, so the balancer drops the node"
+
+# Bricks back, heal: the slots made while brick 3 was down reach it. Right
+# after a kill, glusterd may still count the dead brick as running ("already
+# running"), so "start force" is repeated until both are up.
+for _ in $(seq 20); do
+  gluster --mode=script volume start "$VOLUME" force >/dev/null 2>&1
+  sleep 1
+  [ -n "$(brick_pid 2)" ] && [ -n "$(brick_pid 3)" ] && break
+done
+ok "$([ -n "$(brick_pid 2)" ] && [ -n "$(brick_pid 3)" ]; echo $?)" "both bricks run again"
+gluster --mode=script volume heal "$VOLUME" >/dev/null 2>&1
+healed=no
+for _ in $(seq 120); do
+  pending=$(gluster --mode=script volume heal "$VOLUME" info 2>/dev/null | awk '/^Number of entries:/ {s += $4} END {print s + 0}')
+  if [ "$pending" -eq 0 ] && [ -d "$WORK/brick3/access/degraded" ]; then healed=yes; break; fi
+  sleep 0.5
+done
+is "$healed" yes "self-heal finishes after the bricks restart"
+listing() { find "$WORK/brick$1/access/degraded" -type f -printf '%f\n' 2>/dev/null | sort | tr '\n' ' '; }
+is "$(listing 3)" "$(listing 1)" "heal lost nothing: brick 3 now holds every slot made while it was down"
+is "$(find "$WORK/brick1/access/degraded" -type f | wc -l)" 10 "and exactly the 10 admitted"
+is "$(burst 1700000030 40 after-heal)" 10 "after heal: exactly 10 of 40 again"
+
+done_testing
