@@ -20,6 +20,7 @@ was_running=no
 [ -n "$(apache_pid)" ] && kill -0 "$(apache_pid)" 2>/dev/null && was_running=yes
 mods_before=$(ls /etc/apache2/mods-enabled)
 restore() {
+  [ -f "$WORK/sshd.pid" ] && kill "$(cat "$WORK/sshd.pid")" 2>/dev/null
   rm -f "$BROKEN"
   "$DEPLOY" --local --remove >/dev/null 2>&1
   for module in cgid headers env; do
@@ -83,5 +84,37 @@ is "$(header RateLimit-Policy)" '"default";q=3;w=1' "Apache still serves the pre
 "$DEPLOY" --local --remove >"$WORK/remove.log" 2>&1
 ok $? "deploy --remove exits 0"
 ok "$([ ! -e /usr/lib/cgi-bin/access-limiter ] && [ ! -e /etc/apache2/conf-available/access-limiter.conf ]; echo $?)" "--remove takes the programs and the conf away"
+
+# The inventory path: a real sshd on loopback stands in for a web node, with
+# a host key and an authorized key made here; the node is this machine.
+if command -v /usr/sbin/sshd >/dev/null && command -v ssh >/dev/null; then
+  ssh-keygen -q -t ed25519 -N '' -f "$WORK/client_key" && ssh-keygen -q -t ed25519 -N '' -f "$WORK/host_key"
+  install -m 0600 "$WORK/client_key.pub" "$WORK/authorized_keys"
+  mkdir -p /run/sshd
+  SSH_PORT=$((22000 + $$ % 1000))
+  /usr/sbin/sshd -p "$SSH_PORT" -o ListenAddress=127.0.0.1 -o HostKey="$WORK/host_key" \
+    -o AuthorizedKeysFile="$WORK/authorized_keys" -o PidFile="$WORK/sshd.pid" -o UsePAM=no \
+    -o PasswordAuthentication=no -o PermitRootLogin=prohibit-password -o StrictModes=no
+  export ACCESS_DEPLOY_SSH_OPTIONS="-p $SSH_PORT -i $WORK/client_key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+  printf '# web nodes\nroot@127.0.0.1   # this machine, over ssh\n' >"$WORK/nodes"
+  read -r -a ssh_options <<<"$ACCESS_DEPLOY_SSH_OPTIONS"
+  for _ in $(seq 50); do ssh "${ssh_options[@]}" root@127.0.0.1 true 2>/dev/null && break; sleep 0.1; done
+
+  before=$(snapshot)
+  "$DEPLOY" --inventory "$WORK/nodes" --dry-run --set ACCESS_LIMIT=5 >"$WORK/ssh-dry.log" 2>&1
+  ok $? "deploy --inventory --dry-run over ssh exits 0"
+  like "$(cat "$WORK/ssh-dry.log")" 'would: mv -f /usr/lib/cgi-bin/.access-limiter.new /usr/lib/cgi-bin/access-limiter' "the node printed what it would do"
+  is "$(snapshot)" "$before" "the dry run over ssh changed nothing"
+  "$DEPLOY" --inventory "$WORK/nodes" --set ACCESS_LIMIT=5 --set "ACCESS_ROOT=$ROOT" >"$WORK/ssh.log" 2>&1
+  ok $? "deploy --inventory over ssh exits 0"
+  like "$(cat "$WORK/ssh.log")" '== root@127.0.0.1: done' "the node reports done"
+  http GET "$URL?app_id=over-ssh"
+  is "$(status) $(header RateLimit-Policy)" '200 "default";q=5;w=1' "the Apache deployed into over ssh serves the new settings"
+  "$DEPLOY" --inventory "$WORK/nodes" --remove >"$WORK/ssh-remove.log" 2>&1
+  ok $? "deploy --inventory --remove exits 0"
+  ok "$([ ! -e /usr/lib/cgi-bin/access-limiter ]; echo $?)" "deploy --inventory --remove uninstalls over ssh"
+else
+  skip "no sshd/ssh here: the ssh path of deploy --inventory was NOT tested"
+fi
 
 done_testing
