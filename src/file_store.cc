@@ -119,10 +119,10 @@ bool FileStore::slotExists(int key_fd, const std::string& key_path, Second windo
 
 // Taken slots are a prefix (see Store), so the count is the first free slot:
 // one stat when the window is full, a binary search otherwise. O(log limit),
-// whatever the number of requests already made.
+// whatever the number of requests already made. Callers have seen slot 0.
 int FileStore::countTaken(int key_fd, const std::string& key_path, Second window, int limit) {
   if (slotExists(key_fd, key_path, window, limit - 1)) return limit;
-  int taken_below = 0;      // slots < taken_below are known taken
+  int taken_below = 1;      // slots < taken_below are known taken (callers saw slot 0)
   int free_at = limit - 1;  // slot free_at is known free
   while (taken_below < free_at) {
     int middle = taken_below + (free_at - taken_below) / 2;
@@ -156,7 +156,7 @@ WindowState FileStore::read(const std::string& key, Second now, int limit) {
   std::optional<Second> newest;
   for (const SlotFile& slot : listSlots(key))
     if (slot.window > now && (!newest || slot.window > *newest)) newest = slot.window;
-  if (!newest) return {};
+  if (!newest || !slotExists(key_dir.get(), key_path, *newest, 0)) return {};
   return WindowState{*newest, countTaken(key_dir.get(), key_path, *newest, limit)};
 }
 
