@@ -2,7 +2,7 @@
 # Summary: Shared helpers for the scripts in scripts/ (sourced, not run).
 # Usage: . "$(dirname "$0")/lib/common.sh"
 #
-# Gives: PROJECT_ROOT, BUILD_DIR, abort, usage_requested, show_usage,
+# Gives: PROJECT_ROOT, BUILD_DIR, abort, usage_requested, show_usage, run,
 # install_packages, build_project.
 
 set -e
@@ -26,6 +26,15 @@ show_usage() {
 usage_requested() {
   case "${1:-}" in -h | --help) return 0 ;; esac
   return 1
+}
+
+# run COMMAND... : runs it, or with DRY_RUN=yes only prints "would: COMMAND".
+run() {
+  if [ "${DRY_RUN:-no}" = yes ]; then
+    echo "would: $*"
+  else
+    "$@"
+  fi
 }
 
 # Debian packages every task needs, by task. One list, so README and the
