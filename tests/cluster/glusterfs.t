@@ -15,7 +15,7 @@ SETUP="$PROJECT_ROOT/scripts/gluster-setup"
 VOLUME="accesstest$$"
 NODES=(access-gl-1 access-gl-2 access-gl-3)
 HOSTS_MARK="# access-limiter glusterfs test $$"
-MOUNTS=("$WORK/node1" "$WORK/node2")
+MOUNTS=("$WORK/node1" "$WORK/node2" "$WORK/node3")
 started_glusterd=no
 cleanup() {
   local m
@@ -66,13 +66,15 @@ ok "$([ -e "${MOUNTS[1]}/access/seen-from-node1" ]; echo $?)" "a file made throu
 rm -f "${MOUNTS[0]}/access/seen-from-node1"
 
 # burst SECOND COUNT KEY [VAR=value...] : COUNT test-build processes, split
-# across both mounts, pinned to one second; prints how many were admitted.
+# across the mounts in BURST_MOUNTS, pinned to one second; prints how many
+# were admitted.
+BURST_MOUNTS=("${MOUNTS[0]}" "${MOUNTS[1]}")
 burst() {
   local second=$1 count=$2 key=$3 i
   shift 3
   : >"$WORK/results"
   for ((i = 0; i < count; i++)); do
-    env "$@" ACCESS_ROOT="${MOUNTS[i % 2]}/access" ACCESS_LIMIT=10 ACCESS_TEST_NOW="$second" \
+    env "$@" ACCESS_ROOT="${BURST_MOUNTS[i % ${#BURST_MOUNTS[@]}]}/access" ACCESS_LIMIT=10 ACCESS_TEST_NOW="$second" \
       QUERY_STRING="app_id=$key" "$TESTABLE" 2>>"$WORK/burst.err" | head -n 1 >>"$WORK/results" &
   done
   wait
@@ -83,6 +85,34 @@ for second in 1700000000 1700000001 1700000002; do
   is "$(burst $second 40 shared)" 10 "40 processes on two mounts in second $second: exactly 10 admitted"
 done
 is "$(find "$WORK"/brick1/access/shared -type f | wc -l)" 20 "each brick holds the last two windows, 10 slots each (older ones collected)"
+
+# What the limiter needs from the volume, measured: the same bursts with the
+# client caches at GlusterFS's defaults (the options reset, and a third mount
+# with the kernel's default entry and attribute timeouts). Creating with
+# O_EXCL is decided by the bricks, so this must never over-admit; stale
+# caches could only make it refuse, or list collected windows.
+for option in performance.stat-prefetch performance.quick-read performance.open-behind \
+  performance.io-cache performance.readdir-ahead network.ping-timeout; do
+  gluster --mode=script volume reset "$VOLUME" "$option" >/dev/null
+done
+mkdir -p "${MOUNTS[2]}"
+mount -t glusterfs "${NODES[2]}:/$VOLUME" "${MOUNTS[2]}"
+sleep 1
+BURST_MOUNTS=("${MOUNTS[0]}" "${MOUNTS[2]}")
+defaults=""
+for second in 1700000100 1700000101 1700000102; do
+  defaults="$defaults$(burst $second 40 defaults) "
+done
+echo "# caches at GlusterFS defaults, 40 processes per second on two mounts: admitted per second: $defaults"
+is "$defaults" "10 10 10 " "with the caches at their defaults it is still exact (the bricks decide O_EXCL)"
+if [ -x "$BUILD_DIR/bench/exec-timer" ]; then
+  line=$(ACCESS_ROOT="${MOUNTS[2]}/access" "$BUILD_DIR/bench/exec-timer" --keys 50 300 "$BUILD_DIR/bench/floor-cgi" "$LIMITER" | tail -n 1)
+  echo "# latency on a mount with GlusterFS's default caches: ${line#* }"
+fi
+"$SETUP" --inventory "$WORK/inventory" --create --force >/dev/null 2>&1
+like "$(gluster --mode=script volume get "$VOLUME" performance.stat-prefetch)" 'performance.stat-prefetch +off' "gluster-setup --create puts the options back"
+umount "${MOUNTS[2]}"
+BURST_MOUNTS=("${MOUNTS[0]}" "${MOUNTS[1]}")
 
 # The production binary on the wall clock, from both mounts at once.
 wait_for_fresh_second
@@ -103,7 +133,7 @@ if [ -x "$BUILD_DIR/bench/exec-timer" ]; then
   mkdir -p "$WORK/local"
   gluster_line=$(ACCESS_ROOT="${MOUNTS[0]}/access" "$BUILD_DIR/bench/exec-timer" --keys 50 300 "$BUILD_DIR/bench/floor-cgi" "$LIMITER" | tail -n 1)
   local_line=$(ACCESS_ROOT="$WORK/local" "$BUILD_DIR/bench/exec-timer" --keys 50 300 "$BUILD_DIR/bench/floor-cgi" "$LIMITER" | tail -n 1)
-  echo "# latency on the GlusterFS mount: ${gluster_line#* }"
+  echo "# latency on the GlusterFS mount (caches off): ${gluster_line#* }"
   echo "# latency on a local directory:   ${local_line#* }"
 fi
 
