@@ -9,7 +9,7 @@ if ! command -v strace >/dev/null; then
   done_testing
   exit
 fi
-export ACCESS_ROOT="$WORK/access" ACCESS_LIMIT=1000 ACCESS_TEST_NOW=1700000000 QUERY_STRING=app_id=busy
+export ACCESS_ROOT="$WORK/access" ACCESS_LIMIT=256 ACCESS_TEST_NOW=1700000000 QUERY_STRING=app_id=busy
 
 # calls : the system calls of one request by the test build, counted after
 # the program's own start-up (the first signal handler it installs).
@@ -25,17 +25,17 @@ admit_until() { # admit_until N : makes requests until N slots are taken
 
 admit_until 1
 second=$(calls)
-admit_until 499
-at_500=$(calls)
-admit_until 998
-at_999=$(calls)
-admit_until 1000
+admit_until 127
+at_128=$(calls)
+admit_until 254
+at_255=$(calls)
+admit_until 256
 rejected=$(calls)
-echo "# system calls per decision: 2nd $second, 500th $at_500, 999th $at_999, rejected $rejected"
-ok "$([ "$at_500" -le "$((second + 2))" ] && [ "$at_999" -le "$((second + 2))" ]; echo $?)" \
-  "the 500th and 999th admissions cost what the 2nd does (binary search: O(log limit))"
+echo "# system calls per decision: 2nd $second, 128th $at_128, 255th $at_255, rejected $rejected"
+ok "$([ "$at_128" -le "$((second + 2))" ] && [ "$at_255" -le "$((second + 2))" ]; echo $?)" \
+  "the 128th and 255th admissions cost what the 2nd does (binary search: O(log limit))"
 ok "$([ "$rejected" -lt "$second" ]; echo $?)" "a rejection costs less than an admission"
-is "$(find "$ACCESS_ROOT/busy" -type f | wc -l)" 1000 "the rejection wrote nothing: 1000 slots for 1000 admissions"
+is "$(find "$ACCESS_ROOT/busy" -type f | wc -l)" 256 "the rejection wrote nothing: 256 slots for 256 admissions"
 is "$(grep -c 'O_CREAT' "$WORK/trace")" 0 "the rejected request opened nothing for writing"
 
 done_testing
