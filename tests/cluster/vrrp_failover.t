@@ -72,7 +72,7 @@ wait_for() {
 }
 stop_lb() { # stop_lb NAME SIGNAL
   kill "-$2" "$(cat "$WORK/$1-vrrp.pid")" "$(cat "$WORK/$1-main.pid")" 2>/dev/null
-  wait "$(cat "$WORK/$1-shell.pid")" 2>/dev/null
+  { wait "$(cat "$WORK/$1-shell.pid")"; } 2>/dev/null  # and bash's "Killed" notice
 }
 
 start lb1 "$NS1"
