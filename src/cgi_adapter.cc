@@ -99,6 +99,7 @@ std::string readPostBody(const CgiInputs& inputs) {
     size_t n = inputs.read_body(&body[have], length - have);
     if (n == 0) break;
     have += n;
+    *inputs.body_read += n;
   }
   if (have < length)
     throw HttpError(400, "the request body is shorter than its Content-Length");
@@ -145,6 +146,23 @@ std::string limiterKey(const CgiInputs& inputs, const std::string& key_param) {
   if (!isValidKey(values.front()))
     throw HttpError(400, key_param + " " + keyRule());
   return values.front();
+}
+
+void drainRequestBody(const CgiInputs& inputs) {
+  const std::string length_text = envString(inputs.env, "CONTENT_LENGTH");
+  if (length_text.empty() || length_text.size() > 18 ||
+      length_text.find_first_not_of("0123456789") != std::string::npos)
+    return;
+  const unsigned long long announced = std::strtoull(length_text.c_str(), nullptr, 10);
+  unsigned long long left = std::min<unsigned long long>(announced, kMaxDrainBytes);
+  left = left > *inputs.body_read ? left - *inputs.body_read : 0;
+  char buffer[4096];
+  while (left > 0) {
+    size_t n = inputs.read_body(buffer, std::min<unsigned long long>(left, sizeof buffer));
+    if (n == 0) break;
+    left -= n;
+    *inputs.body_read += n;
+  }
 }
 
 void requireReadOnlyMethod(const EnvLookup& env) {

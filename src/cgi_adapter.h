@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,11 +18,16 @@ namespace access_limiter {
 inline constexpr std::size_t kMaxQueryBytes = 4096;  // QUERY_STRING; 414 beyond
 inline constexpr std::size_t kMaxBodyBytes = 4096;   // POST body; 413 beyond
 
+// At most this much of an unread request body is drained before answering.
+inline constexpr std::size_t kMaxDrainBytes = 1 << 20;
+
 // What a CGI program reads: meta-variables and the request body.
 struct CgiInputs {
   EnvLookup env;
   // Reads up to `size` body bytes into `buffer`; returns 0 at end of input.
   std::function<std::size_t(char* buffer, std::size_t size)> read_body;
+  // Body bytes consumed so far, shared by copies of these inputs.
+  std::shared_ptr<std::size_t> body_read = std::make_shared<std::size_t>(0);
 };
 
 // The process's own environment and stdin.
@@ -39,6 +45,12 @@ bool isHeadRequest(const EnvLookup& env);
 // 415 content type, 400 body shorter than announced, 401 no key, 400 repeated
 // or malformed key.
 std::string limiterKey(const CgiInputs& inputs, const std::string& key_param);
+
+// Reads and discards the rest of the body that CONTENT_LENGTH announced (at
+// most kMaxDrainBytes). Call before answering: mod_cgid hands the body over
+// a socket, and a CGI that exits with part of it unread resets that socket,
+// which cuts the answer and leaves the client waiting.
+void drainRequestBody(const CgiInputs& inputs);
 
 // Accepts only GET and HEAD (the health endpoint). Throws HttpError 405.
 void requireReadOnlyMethod(const EnvLookup& env);

@@ -173,11 +173,12 @@ int runLimiter(int argc, char** argv) {
   if (command_status >= 0) return command_status;
   installHandlers(program);
 
+  const CgiInputs inputs = processInputs();
   Response response;
   try {
     const Config config = loadConfig(kProcessEnv);
     configureNotification(config.error_mail, config.mail_command);
-    const std::string key = limiterKey(processInputs(), config.key_param);
+    const std::string key = limiterKey(inputs, config.key_param);
     injectFault();
     FileStore store(config.root);
     RequestClock clock;
@@ -198,6 +199,7 @@ int runLimiter(int argc, char** argv) {
   } catch (...) {
     response = responseForException(std::current_exception());
   }
+  drainRequestBody(inputs);
   sendResponse(response, isHeadRequest(kProcessEnv));
   return 0;
 }
@@ -229,6 +231,7 @@ int runHealth(int argc, char** argv) {
   } catch (...) {
     response = responseForException(std::current_exception());
   }
+  drainRequestBody(processInputs());
   sendResponse(response, isHeadRequest(kProcessEnv));
   return 0;
 }

@@ -42,8 +42,13 @@ is "$(body)" "" "HEAD: no body"
 is "$(header RateLimit-Policy)" '"default";q=10;w=1' "HEAD: headers"
 http POST "$LIMITER_URL" --data 'app_id=posted'
 is "$(status) $(body)" '200 {"message":"OK"}' "POST form body: 200"
-http POST "$LIMITER_URL" -H 'Content-Type: application/json' --data '{"app_id":"x"}'
+started=$(date +%s%N)
+http POST "$LIMITER_URL" -H 'Content-Type: application/json' --data '{"app_id":"x"}' -m 10
+elapsed_ms=$((($(date +%s%N) - started) / 1000000))
 is "$(status)" 415 "POST JSON: 415"
+ok "$([ "$elapsed_ms" -lt 2000 ]; echo $?)" "a refused POST is answered at once: its unread body is drained (${elapsed_ms} ms)"
+http PUT "$HEALTH_URL" --data 'probe=1' -m 10
+is "$(status)" 405 "health refuses a PUT with a body: 405"
 http POST "$LIMITER_URL" --data "app_id=big&pad=$(printf 'x%.0s' $(seq 5000))"
 is "$(status)" 413 "POST body over LimitRequestBody: 413 from Apache"
 http PUT "$LIMITER_URL?app_id=put"
@@ -117,6 +122,8 @@ chmod 0755 "$ROOT"
 [ "$(id -u)" -eq 0 ] && chown www-data:www-data "$ROOT"
 http GET "$HEALTH_URL"
 is "$(status)" 200 "health: 200 again once writable"
+
+is "$(grep -c 'reset by peer' "$STATE/error.log")" 0 "no answer was cut by a connection reset (unread request bodies)"
 
 "$PROJECT_ROOT/scripts/stop" --state-dir "$STATE" >/dev/null
 ok "$([ ! -e "$STATE/httpd.pid" ] || ! kill -0 "$(cat "$STATE/httpd.pid")" 2>/dev/null; echo $?)" "scripts/stop ends the instance"

@@ -131,6 +131,30 @@ BOOST_AUTO_TEST_CASE(four_hundreds_name_the_problem) {
   BOOST_TEST(bodyOf(renderCgi(r, false)).find("A-Z a-z 0-9 . _ ~ -") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(refused_bodies_are_drained_before_answering) {
+  const std::string body(3000, 'x');
+  FakeRequest request{{{"REQUEST_METHOD", "POST"},
+                       {"CONTENT_TYPE", "application/json"},
+                       {"CONTENT_LENGTH", "3000"}},
+                      body + "next-request-bytes"};
+  CgiInputs inputs = request.inputs();
+  BOOST_CHECK_THROW(limiterKey(inputs, "app_id"), HttpError);  // 415, body unread
+  BOOST_TEST(request.offset == 0u);
+  drainRequestBody(inputs);
+  BOOST_TEST(request.offset == 3000u);  // exactly the announced body, no more
+}
+
+BOOST_AUTO_TEST_CASE(a_read_body_is_not_read_twice) {
+  FakeRequest request{{{"REQUEST_METHOD", "POST"},
+                       {"CONTENT_TYPE", "application/x-www-form-urlencoded"},
+                       {"CONTENT_LENGTH", "8"}},
+                      "app_id=kMORE"};
+  CgiInputs inputs = request.inputs();
+  BOOST_TEST(limiterKey(inputs, "app_id") == "k");
+  drainRequestBody(inputs);
+  BOOST_TEST(request.offset == 8u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(response_rendering)
