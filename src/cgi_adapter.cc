@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <cgicc/CgiInput.h>
 #include <cgicc/Cgicc.h>
 #include <rapidjson/stringbuffer.h>
@@ -78,14 +79,21 @@ std::string mediaType(const std::string& content_type) {
   return type;
 }
 
+// CONTENT_LENGTH in bytes: 0 when unset or empty, nullopt when it is not a
+// whole number (at most 18 digits, so it cannot overflow).
+std::optional<unsigned long long> contentLength(const EnvLookup& env) {
+  const std::string text = envString(env, "CONTENT_LENGTH");
+  if (text.empty()) return 0;
+  if (text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  return std::strtoull(text.c_str(), nullptr, 10);
+}
+
 // The POST body, read and bounded by us. Empty when there is none.
 std::string readPostBody(const CgiInputs& inputs) {
-  const std::string length_text = envString(inputs.env, "CONTENT_LENGTH");
-  if (length_text.empty()) return std::string();
-  if (length_text.size() > 18 ||
-      length_text.find_first_not_of("0123456789") != std::string::npos)
-    throw HttpError(400, "Content-Length must be a whole number of bytes");
-  const unsigned long long length = std::strtoull(length_text.c_str(), nullptr, 10);
+  const std::optional<unsigned long long> announced = contentLength(inputs.env);
+  if (!announced) throw HttpError(400, "Content-Length must be a whole number of bytes");
+  const unsigned long long length = *announced;
   if (length == 0) return std::string();
   if (length > kMaxBodyBytes)
     throw HttpError(413, "the request body may be at most " +
@@ -149,12 +157,9 @@ std::string limiterKey(const CgiInputs& inputs, const std::string& key_param) {
 }
 
 void drainRequestBody(const CgiInputs& inputs) {
-  const std::string length_text = envString(inputs.env, "CONTENT_LENGTH");
-  if (length_text.empty() || length_text.size() > 18 ||
-      length_text.find_first_not_of("0123456789") != std::string::npos)
-    return;
-  const unsigned long long announced = std::strtoull(length_text.c_str(), nullptr, 10);
-  unsigned long long left = std::min<unsigned long long>(announced, kMaxDrainBytes);
+  const std::optional<unsigned long long> announced = contentLength(inputs.env);
+  if (!announced) return;
+  unsigned long long left = std::min<unsigned long long>(*announced, kMaxDrainBytes);
   left = left > *inputs.body_read ? left - *inputs.body_read : 0;
   char buffer[4096];
   while (left > 0) {
