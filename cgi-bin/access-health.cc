@@ -1,3 +1,3 @@
-#include "cgi_app.h"
+#include "programs.h"
 
 int main(int argc, char** argv) { return access_limiter::runHealth(argc, argv); }

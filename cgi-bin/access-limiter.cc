@@ -1,3 +1,6 @@
-#include "cgi_app.h"
+#include "programs.h"
 
-int main(int argc, char** argv) { return access_limiter::runLimiter(argc, argv); }
+int main(int argc, char** argv) {
+  const access_limiter::SystemClock clock;
+  return access_limiter::runLimiter(argc, argv, {clock, nullptr});
+}

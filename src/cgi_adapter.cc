@@ -14,6 +14,7 @@
 #include "error_integration.h"
 #include "http_status.h"
 #include "key.h"
+#include "store.h"
 
 namespace access_limiter {
 
@@ -79,37 +80,68 @@ std::string mediaType(const std::string& content_type) {
   return type;
 }
 
-// CONTENT_LENGTH in bytes: 0 when unset or empty, nullopt when it is not a
-// whole number (at most 18 digits, so it cannot overflow).
-std::optional<unsigned long long> contentLength(const EnvLookup& env) {
+// How a request body is delimited. Apache de-chunks a chunked request body
+// and passes it without CONTENT_LENGTH, with HTTP_TRANSFER_ENCODING set: such
+// a body is read to the end of input. Otherwise CONTENT_LENGTH counts it (at
+// most 18 digits, so it cannot overflow), and no CONTENT_LENGTH means none.
+struct BodyFraming {
+  bool to_end_of_input = false;
+  unsigned long long length = 0;  // bytes, when not to_end_of_input
+};
+
+// nullopt when CONTENT_LENGTH is set but not a whole number.
+std::optional<BodyFraming> bodyFraming(const EnvLookup& env) {
   const std::string text = envString(env, "CONTENT_LENGTH");
-  if (text.empty()) return 0;
+  if (text.empty()) {
+    BodyFraming framing;
+    framing.to_end_of_input = !envString(env, "HTTP_TRANSFER_ENCODING").empty();
+    return framing;
+  }
   if (text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
     return std::nullopt;
-  return std::strtoull(text.c_str(), nullptr, 10);
+  BodyFraming framing;
+  framing.length = std::strtoull(text.c_str(), nullptr, 10);
+  return framing;
 }
 
-// The POST body, read and bounded by us. Empty when there is none.
-std::string readPostBody(const CgiInputs& inputs) {
-  const std::optional<unsigned long long> announced = contentLength(inputs.env);
-  if (!announced) throw HttpError(400, "Content-Length must be a whole number of bytes");
-  const unsigned long long length = *announced;
-  if (length == 0) return std::string();
-  if (length > kMaxBodyBytes)
-    throw HttpError(413, "the request body may be at most " +
-                             std::to_string(kMaxBodyBytes) + " bytes");
-  const std::string type = mediaType(envString(inputs.env, "CONTENT_TYPE"));
-  if (type != "application/x-www-form-urlencoded")
-    throw HttpError(415, "a POST body must be application/x-www-form-urlencoded");
-  std::string body(length, '\0');
-  size_t have = 0;
-  while (have < length) {
-    size_t n = inputs.read_body(&body[have], length - have);
+// Reads up to `wanted` body bytes into `body` (appending), counting them in
+// inputs.body_read; stops early at the end of input.
+void readBody(const CgiInputs& inputs, std::string& body, std::size_t wanted) {
+  const std::size_t start = body.size();
+  body.resize(start + wanted);
+  std::size_t have = 0;
+  while (have < wanted) {
+    const std::size_t n = inputs.read_body(&body[start + have], wanted - have);
     if (n == 0) break;
     have += n;
     *inputs.body_read += n;
   }
-  if (have < length)
+  body.resize(start + have);
+}
+
+const std::string& bodyTooLarge() {
+  static const std::string detail =
+      "the request body may be at most " + std::to_string(kMaxBodyBytes) + " bytes";
+  return detail;
+}
+
+// The POST body, read and bounded by us. Empty when there is none.
+std::string readPostBody(const CgiInputs& inputs) {
+  const std::optional<BodyFraming> framing = bodyFraming(inputs.env);
+  if (!framing) throw HttpError(400, "Content-Length must be a whole number of bytes");
+  if (!framing->to_end_of_input && framing->length == 0) return std::string();
+  if (framing->length > kMaxBodyBytes) throw HttpError(413, bodyTooLarge());
+  const std::string type = mediaType(envString(inputs.env, "CONTENT_TYPE"));
+  if (type != "application/x-www-form-urlencoded")
+    throw HttpError(415, "a POST body must be application/x-www-form-urlencoded");
+  std::string body;
+  if (framing->to_end_of_input) {
+    readBody(inputs, body, kMaxBodyBytes + 1);
+    if (body.size() > kMaxBodyBytes) throw HttpError(413, bodyTooLarge());
+    return body;
+  }
+  readBody(inputs, body, framing->length);
+  if (body.size() < framing->length)
     throw HttpError(400, "the request body is shorter than its Content-Length");
   return body;
 }
@@ -157,10 +189,11 @@ std::string limiterKey(const CgiInputs& inputs, const std::string& key_param) {
 }
 
 void drainRequestBody(const CgiInputs& inputs) {
-  const std::optional<unsigned long long> announced = contentLength(inputs.env);
-  if (!announced) return;
-  unsigned long long left = std::min<unsigned long long>(*announced, kMaxDrainBytes);
-  left = left > *inputs.body_read ? left - *inputs.body_read : 0;
+  const std::optional<BodyFraming> framing = bodyFraming(inputs.env);
+  if (!framing) return;
+  const unsigned long long announced =
+      framing->to_end_of_input ? kMaxDrainBytes : std::min<unsigned long long>(framing->length, kMaxDrainBytes);
+  unsigned long long left = announced > *inputs.body_read ? announced - *inputs.body_read : 0;
   char buffer[4096];
   while (left > 0) {
     size_t n = inputs.read_body(buffer, std::min<unsigned long long>(left, sizeof buffer));
@@ -192,6 +225,12 @@ Response responseForException(const std::exception_ptr& failure) {
   std::string allowed;
   try {
     std::rethrow_exception(failure);
+  } catch (const StoreError& e) {
+    // The limiter cannot decide: ours to fix, not the client's.
+    status = 503;
+    detail = e.what();
+  } catch (const ConfigError& e) {
+    detail = e.what();
   } catch (const MethodNotAllowed& e) {
     status = e.status();
     detail = e.what();

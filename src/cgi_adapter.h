@@ -40,14 +40,15 @@ std::string requestMethod(const EnvLookup& env);
 bool isHeadRequest(const EnvLookup& env);
 
 // The validated key of a limiter request, from the `key_param` parameter of
-// QUERY_STRING or of a form-encoded POST body. Throws HttpError naming the
-// problem: 405 method, 414 query too long, 411/400/413 bad Content-Length,
+// QUERY_STRING or of a form-encoded POST body (a chunked one is read to its
+// end). Throws HttpError naming the problem: 405 method, 414 query too long,
+// 400/413 bad Content-Length or body over kMaxBodyBytes,
 // 415 content type, 400 body shorter than announced, 401 no key, 400 repeated
 // or malformed key.
 std::string limiterKey(const CgiInputs& inputs, const std::string& key_param);
 
-// Reads and discards the rest of the body that CONTENT_LENGTH announced (at
-// most kMaxDrainBytes). Call before answering: mod_cgid hands the body over
+// Reads and discards the rest of the body (the CONTENT_LENGTH announced, or
+// to the end of input for a chunked one), at most kMaxDrainBytes in all. Call before answering: mod_cgid hands the body over
 // a socket, and a CGI that exits with part of it unread resets that socket,
 // which cuts the answer and leaves the client waiting.
 void drainRequestBody(const CgiInputs& inputs);
@@ -65,8 +66,9 @@ struct Response {
 // {"message": <reason phrase>} and, for a 4xx with a detail, "detail".
 Response messageResponse(int status, const std::string& detail = "");
 
-// The one place a failure becomes an answer. HttpError keeps its status; any
-// other exception is a 500. A 4xx shows its detail; a 5xx shows only the
+// The one place a failure becomes an answer. HttpError keeps its status;
+// StoreError (the store cannot decide) is a 503; ConfigError and any other
+// exception are a 500. A 4xx shows its detail; a 5xx shows only the
 // reason phrase and its detail goes to reportServerError.
 Response responseForException(const std::exception_ptr& failure);
 

@@ -7,6 +7,13 @@ namespace access_limiter {
 // Seconds since the Unix epoch. A rate-limit window is one such second.
 using Second = std::int64_t;
 
+// How far apart the clocks of the nodes sharing a store may be, in seconds.
+// A window up to this far ahead of this node's clock is honoured (another
+// node's clock runs ahead); one further ahead is a clock that is off, and is
+// neither counted in nor kept. Old windows are kept this long after a newer
+// one opens, so that a node lagging by less than this finds its window.
+inline constexpr Second kClockSkewToleranceSeconds = 1;
+
 // Where "now" comes from. The decision never reads the clock itself: callers
 // pass now in, so tests drive time with a fake clock.
 class Clock {

@@ -1,6 +1,7 @@
 #include "config.h"
 
-#include "http_status.h"
+#include <cstddef>
+
 #include "limiter.h"
 
 namespace access_limiter {
@@ -25,10 +26,25 @@ int parseLimit(const char* name, const char* value) {
   return number;
 }
 
+// A path the store and the mail integration can use as given: absolute, at
+// most kMaxPathBytes, each component at most NAME_MAX bytes (a longer one
+// fails every system call with ENAMETOOLONG), and no control characters
+// (a newline would split log lines and the --check-config output).
+constexpr std::size_t kMaxPathBytes = 1024;
+constexpr std::size_t kMaxComponentBytes = 255;
+
 std::string parseAbsolutePath(const char* name, const char* value) {
   std::string path(value);
-  if (path.empty() || path.front() != '/' || path.size() > 1024)
-    reject(name, value, "must be an absolute path of at most 1024 bytes");
+  const std::string rule = "must be an absolute path of at most " + std::to_string(kMaxPathBytes) +
+                           " bytes, each component at most " +
+                           std::to_string(kMaxComponentBytes) + ", no control characters";
+  if (path.empty() || path.front() != '/' || path.size() > kMaxPathBytes) reject(name, value, rule);
+  std::size_t component = 0;
+  for (char c : path) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) reject(name, value, rule);
+    component = c == '/' ? 0 : component + 1;
+    if (component > kMaxComponentBytes) reject(name, value, rule);
+  }
   return path;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <stdexcept>
 #include <string>
 
 namespace access_limiter {
@@ -18,6 +19,13 @@ struct Config {
   bool fail_open = false;              // ACCESS_FAIL_OPEN=1: admit when the store fails
   std::string error_mail;              // ACCESS_ERROR_MAIL: notify this address of 5xx; empty = off
   std::string mail_command = "/usr/sbin/sendmail";  // ACCESS_MAIL_COMMAND: sendmail-compatible program
+};
+
+// A bad ACCESS_* setting: the operator's mistake, never the client's. The
+// message names the variable, its value and the rule it breaks.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 // Throws ConfigError naming the variable, its value and the rule it breaks.

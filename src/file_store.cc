@@ -7,12 +7,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <optional>
 #include <string_view>
 #include <vector>
 
-#include "http_status.h"
+#include "key.h"
 
 namespace access_limiter {
 
@@ -20,6 +21,12 @@ namespace {
 
 constexpr mode_t kDirectoryMode = 0775;
 constexpr mode_t kSlotMode = 0664;
+
+// Directories below the root are opened with these. O_PATH|O_NOFOLLOW opens
+// a symbolic link as itself, which O_DIRECTORY then refuses with ENOTDIR: a
+// link is never followed. O_PATH needs no read permission and, on a FUSE
+// mount, no round trip to the server.
+constexpr int kDirectoryFlags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 
 // A descriptor closed when it leaves scope.
 class Fd {
@@ -34,21 +41,6 @@ class Fd {
 
  private:
   int fd_;
-};
-
-// A directory stream closed when it leaves scope.
-class Dir {
- public:
-  explicit Dir(DIR* dir) : dir_(dir) {}
-  ~Dir() {
-    if (dir_ != nullptr) closedir(dir_);
-  }
-  Dir(const Dir&) = delete;
-  Dir& operator=(const Dir&) = delete;
-  DIR* get() const { return dir_; }
-
- private:
-  DIR* dir_;
 };
 
 // The name of a slot file: "<window>-<slot>".
@@ -73,60 +65,126 @@ std::optional<Second> parseSlotWindow(std::string_view name) {
   return window;
 }
 
-// Opens a directory to resolve names relative to it. nullopt if absent.
-std::optional<int> openDirectory(int at_fd, const std::string& name,
-                                 const std::string& path_for_errors) {
-  int fd = openat(at_fd, name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) return fd;
-  if (errno == ENOENT) return std::nullopt;
-  throw StoreError("open", path_for_errors, errno);
-}
-
-// Reads a directory's entry names, except "." and "..". nullopt if absent.
-template <typename Visit>
-bool forEachEntry(const std::string& path, Visit visit) {
-  Dir dir(opendir(path.c_str()));
-  if (dir.get() == nullptr) {
-    if (errno == ENOENT) return false;
-    throw StoreError("opendir", path, errno);
+// The entry names of the directory open at `dir_fd`, except "." and "..".
+std::vector<std::string> listDirectory(int dir_fd, const std::string& path) {
+  int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw StoreError("opendir", path, errno);
+  DIR* dir = fdopendir(fd);
+  if (dir == nullptr) {
+    const int error = errno;
+    close(fd);
+    throw StoreError("opendir", path, error);
   }
+  std::vector<std::string> names;
   for (;;) {
     errno = 0;
-    dirent* entry = readdir(dir.get());
-    if (entry == nullptr) {
-      if (errno != 0) throw StoreError("readdir", path, errno);
-      return true;
-    }
+    dirent* entry = readdir(dir);
+    if (entry == nullptr) break;
     std::string_view name(entry->d_name);
-    if (name == "." || name == "..") continue;
-    visit(name);
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  const int error = errno;
+  closedir(dir);
+  if (error != 0) throw StoreError("readdir", path, error);
+  return names;
+}
+
+// Unlinks the slot files in `dir_fd` whose window is outside [keep_from,
+// keep_until], adding what it removed to `done`.
+void removeSlotsOutside(int dir_fd, const std::string& path, Second keep_from,
+                        Second keep_until, Collection& done) {
+  std::vector<Second> cleared;
+  for (const std::string& name : listDirectory(dir_fd, path)) {
+    const std::optional<Second> window = parseSlotWindow(name);
+    if (!window || (*window >= keep_from && *window <= keep_until)) continue;
+    // ENOENT: another collector was first.
+    if (unlinkat(dir_fd, name.c_str(), 0) != 0 && errno != ENOENT)
+      throw StoreError("unlink", path + "/" + name, errno);
+    if (std::find(cleared.begin(), cleared.end(), *window) != cleared.end()) continue;
+    cleared.push_back(*window);
+    ++done.windows_removed;
+    if (*window > keep_until) {
+      ++done.future_windows_removed;
+      done.furthest_future = std::max(done.furthest_future, *window);
+    }
   }
 }
 
 }  // namespace
 
+StoreError::StoreError(const std::string& call, const std::string& path, int error_number)
+    : std::runtime_error(call + "(" + path + "): " + std::strerror(error_number)),
+      error_number_(error_number) {}
+
 FileStore::FileStore(std::string root) : root_(std::move(root)) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
 }
 
-bool FileStore::slotExists(int key_fd, const std::string& key_path, Second window, int slot) {
+FileStore::~FileStore() {
+  closeKeyDirectory();
+  if (root_fd_ >= 0) close(root_fd_);
+}
+
+// The root's descriptor; -1 when it does not exist and `create` is false.
+int FileStore::rootDirectory(bool create) {
+  if (root_fd_ >= 0) return root_fd_;
+  root_fd_ = open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd_ >= 0) return root_fd_;
+  if (errno != ENOENT) throw StoreError("open", root_, errno);
+  if (!create) return -1;
+  if (mkdir(root_.c_str(), kDirectoryMode) != 0 && errno != EEXIST)
+    throw StoreError("mkdir", root_, errno);
+  root_fd_ = open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd_ < 0) throw StoreError("open", root_, errno);
+  return root_fd_;
+}
+
+// The key directory's descriptor; -1 when it does not exist and `create` is
+// false. A link or a file in its place is a StoreError (ENOTDIR).
+int FileStore::keyDirectory(const std::string& key, bool create) {
+  if (key_fd_ >= 0 && key_ == key) return key_fd_;
+  closeKeyDirectory();
+  const int root_fd = rootDirectory(create);
+  if (root_fd < 0) return -1;
+  int fd = openat(root_fd, key.c_str(), kDirectoryFlags);
+  if (fd < 0 && errno == ENOENT && create) {
+    if (mkdirat(root_fd, key.c_str(), kDirectoryMode) != 0 && errno != EEXIST)
+      throw StoreError("mkdir", keyPath(key), errno);
+    fd = openat(root_fd, key.c_str(), kDirectoryFlags);
+  }
+  if (fd < 0) {
+    if (errno == ENOENT && !create) return -1;
+    throw StoreError("open", keyPath(key), errno == ELOOP ? ENOTDIR : errno);
+  }
+  key_ = key;
+  key_fd_ = fd;
+  return key_fd_;
+}
+
+void FileStore::closeKeyDirectory() {
+  if (key_fd_ >= 0) close(key_fd_);
+  key_fd_ = -1;
+  key_.clear();
+}
+
+bool FileStore::slotExists(int key_fd, const std::string& key, Second window, int slot) {
   struct stat st {};
   const std::string name = slotName(window, slot);
   if (fstatat(key_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return true;
   if (errno == ENOENT) return false;
-  throw StoreError("stat", key_path + "/" + name, errno);
+  throw StoreError("stat", keyPath(key) + "/" + name, errno);
 }
 
 // Taken slots are a prefix (see Store), so the count is the first free slot:
 // one stat when the window is full, a binary search otherwise. O(log limit),
 // whatever the number of requests already made. Callers have seen slot 0.
-int FileStore::countTaken(int key_fd, const std::string& key_path, Second window, int limit) {
-  if (slotExists(key_fd, key_path, window, limit - 1)) return limit;
+int FileStore::countTaken(int key_fd, const std::string& key, Second window, int limit) {
+  if (slotExists(key_fd, key, window, limit - 1)) return limit;
   int taken_below = 1;      // slots < taken_below are known taken (callers saw slot 0)
   int free_at = limit - 1;  // slot free_at is known free
   while (taken_below < free_at) {
     int middle = taken_below + (free_at - taken_below) / 2;
-    if (slotExists(key_fd, key_path, window, middle))
+    if (slotExists(key_fd, key, window, middle))
       taken_below = middle + 1;
     else
       free_at = middle;
@@ -134,110 +192,84 @@ int FileStore::countTaken(int key_fd, const std::string& key_path, Second window
   return taken_below;
 }
 
-const std::vector<FileStore::SlotFile>& FileStore::listSlots(const std::string& key) {
-  listed_key_ = key;
-  listed_slots_.clear();
-  forEachEntry(root_ + "/" + key, [&](std::string_view name) {
-    if (std::optional<Second> w = parseSlotWindow(name))
-      listed_slots_.push_back(SlotFile{*w, std::string(name)});
-  });
-  return listed_slots_;
-}
-
+// A stat per window from now to now + kClockSkewToleranceSeconds: no listing.
 WindowState FileStore::read(const std::string& key, Second now, int limit) {
-  const std::string key_path = root_ + "/" + key;
-  std::optional<int> key_fd = openDirectory(AT_FDCWD, key_path, key_path);
-  if (!key_fd) return {};
-  Fd key_dir(*key_fd);
-  if (slotExists(key_dir.get(), key_path, now, 0))
-    return WindowState{now, countTaken(key_dir.get(), key_path, now, limit)};
-  // No window for this second yet. A newer one means a clock ran ahead of
-  // ours; the decision counts in it, so look for the newest.
-  std::optional<Second> newest;
-  for (const SlotFile& slot : listSlots(key))
-    if (slot.window > now && (!newest || slot.window > *newest)) newest = slot.window;
-  if (!newest || !slotExists(key_dir.get(), key_path, *newest, 0)) return {};
-  return WindowState{*newest, countTaken(key_dir.get(), key_path, *newest, limit)};
-}
-
-// True if created or already there; false if its parent is missing.
-bool FileStore::makeDirectory(const std::string& path) {
-  if (mkdir(path.c_str(), kDirectoryMode) == 0 || errno == EEXIST) return true;
-  if (errno == ENOENT) return false;
-  throw StoreError("mkdir", path, errno);
+  const int key_fd = keyDirectory(key, false);
+  if (key_fd < 0) return {};
+  for (Second window = now; window <= now + kClockSkewToleranceSeconds; ++window)
+    if (slotExists(key_fd, key, window, 0))
+      return WindowState{window, countTaken(key_fd, key, window, limit)};
+  return {};
 }
 
 bool FileStore::claimSlot(const std::string& key, Second window, int slot) {
-  const std::string key_path = root_ + "/" + key;
-  const std::string slot_path = key_path + "/" + slotName(window, slot);
-  // Retrying a vanished parent, not failures: `--gc` may remove an idle key
-  // directory between our mkdir and our create. Three rounds cover any
-  // realistic interleaving; a fourth ENOENT is reported.
+  const std::string name = slotName(window, slot);
+  // Retrying a vanished directory, not failures: `--gc` may remove an idle
+  // key's directory between our open and our create. Three rounds cover any
+  // realistic interleaving; a third ENOENT is reported.
   for (int round = 0;; ++round) {
-    int fd = open(slot_path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, kSlotMode);
+    const int key_fd = keyDirectory(key, true);
+    int fd = openat(key_fd, name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+                    kSlotMode);
     if (fd >= 0) {
       close(fd);
       return true;
     }
     if (errno == EEXIST) return false;
-    if (errno != ENOENT || round == 3) throw StoreError("open", slot_path, errno);
-    if (!makeDirectory(key_path) && (!makeDirectory(root_) || !makeDirectory(key_path)))
-      throw StoreError("mkdir", key_path, ENOENT);
+    if (errno != ENOENT || round == 2) throw StoreError("open", keyPath(key) + "/" + name, errno);
+    closeKeyDirectory();
   }
 }
 
-// Unlinks the listed slots of windows older than `before`; returns how many
-// windows that cleared.
-int FileStore::removeSlotsBefore(const std::string& key_path, const std::vector<SlotFile>& slots,
-                                 Second before) {
-  std::vector<Second> cleared;
-  for (const SlotFile& slot : slots) {
-    if (slot.window >= before) continue;
-    const std::string path = key_path + "/" + slot.name;
-    // ENOENT: another collector was first.
-    if (unlink(path.c_str()) != 0 && errno != ENOENT) throw StoreError("unlink", path, errno);
-    if (std::find(cleared.begin(), cleared.end(), slot.window) == cleared.end())
-      cleared.push_back(slot.window);
-  }
-  return static_cast<int>(cleared.size());
+Collection FileStore::collectKey(const std::string& key, Second keep_from, Second keep_until) {
+  Collection done;
+  const int key_fd = keyDirectory(key, false);
+  if (key_fd >= 0) removeSlotsOutside(key_fd, keyPath(key), keep_from, keep_until, done);
+  return done;
 }
 
-int FileStore::removeWindowsBefore(const std::string& key, Second before) {
-  const std::vector<SlotFile>& slots = listed_key_ == key ? listed_slots_ : listSlots(key);
-  return removeSlotsBefore(root_ + "/" + key, slots, before);
-}
-
-int FileStore::removeAllWindowsBefore(Second before) {
-  std::vector<std::string> keys;
-  forEachEntry(root_, [&](std::string_view name) {
-    if (name.front() != '.') keys.emplace_back(name);
-  });
-  int removed = 0;
-  for (const std::string& key : keys) {
-    const std::string key_path = root_ + "/" + key;
-    struct stat st {};
-    if (lstat(key_path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
-    removed += removeSlotsBefore(key_path, listSlots(key), before);
+Collection FileStore::collectAll(Second keep_from, Second keep_until) {
+  Collection done;
+  const int root_fd = rootDirectory(false);
+  if (root_fd < 0) return done;
+  for (const std::string& name : listDirectory(root_fd, root_)) {
+    // Not a key name: not ours (probes, lost+found, an operator's files).
+    if (!isValidKey(name)) continue;
+    const std::string path = keyPath(name);
+    Fd key_dir(openat(root_fd, name.c_str(), kDirectoryFlags));
+    if (key_dir.get() < 0) {
+      // A file or a link where a key would be is not ours either.
+      if (errno != ENOTDIR && errno != ELOOP && errno != ENOENT)
+        done.errors.push_back(StoreError("open", path, errno).what());
+      continue;
+    }
+    try {
+      removeSlotsOutside(key_dir.get(), path, keep_from, keep_until, done);
+    } catch (const StoreError& e) {
+      done.errors.push_back(e.what());
+      continue;
+    }
     // Succeeds only when the key is idle; a request that claimed a slot
     // meanwhile makes it fail with ENOTEMPTY, which is the right outcome.
-    if (rmdir(key_path.c_str()) != 0 && errno != ENOTEMPTY &&
-        errno != EEXIST && errno != ENOENT)
-      throw StoreError("rmdir", key_path, errno);
+    if (unlinkat(root_fd, name.c_str(), AT_REMOVEDIR) == 0)
+      ++done.keys_removed;
+    else if (errno != ENOTEMPTY && errno != EEXIST && errno != ENOENT)
+      done.errors.push_back(StoreError("rmdir", path, errno).what());
   }
-  return removed;
+  return done;
 }
 
 void FileStore::probe() {
-  makeDirectory(root_);
+  const int root_fd = rootDirectory(true);
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
   // Dot-names can never be keys, so a probe never collides with one.
-  const std::string path = root_ + "/.probe-" + std::to_string(getpid()) + "-" +
-                           std::to_string(ts.tv_nsec);
-  int fd = open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, kSlotMode);
-  if (fd < 0) throw StoreError("open", path, errno);
+  const std::string name = ".probe-" + std::to_string(getpid()) + "-" + std::to_string(ts.tv_nsec);
+  int fd = openat(root_fd, name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+                  kSlotMode);
+  if (fd < 0) throw StoreError("open", root_ + "/" + name, errno);
   close(fd);
-  if (unlink(path.c_str()) != 0) throw StoreError("unlink", path, errno);
+  if (unlinkat(root_fd, name.c_str(), 0) != 0) throw StoreError("unlink", root_ + "/" + name, errno);
 }
 
 }  // namespace access_limiter

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <string>
-#include <vector>
 
 #include "store.h"
 
@@ -19,39 +18,41 @@ namespace access_limiter {
 // the expensive ones: on GlusterFS a directory lives on every brick, and on a
 // local file system rmdir frees a block (a TRIM under online discard).
 //
+// Containment: the root may itself be a symbolic link (the operator's
+// choice); below it every call is relative to an open directory and follows
+// no link, so a link planted in the store is refused, never followed.
+//
 // The root is created on first use (its parent must exist). Directories are
-// created 0775 and files 0664, less the umask.
+// created 0775 and files 0664, less the umask. One object serves one process
+// (a request, or one collection): it keeps the root's and the last key's
+// directories open.
 class FileStore final : public Store {
  public:
   explicit FileStore(std::string root);
+  ~FileStore() override;
+  FileStore(const FileStore&) = delete;
+  FileStore& operator=(const FileStore&) = delete;
 
   WindowState read(const std::string& key, Second now, int limit) override;
   bool claimSlot(const std::string& key, Second window, int slot) override;
-  int removeWindowsBefore(const std::string& key, Second before) override;
-  int removeAllWindowsBefore(Second before) override;
+  Collection collectKey(const std::string& key, Second keep_from, Second keep_until) override;
+  Collection collectAll(Second keep_from, Second keep_until) override;
   void probe() override;
 
   const std::string& root() const { return root_; }
 
  private:
-  struct SlotFile {
-    Second window;
-    std::string name;
-  };
-
-  int countTaken(int key_fd, const std::string& key_path, Second window, int limit);
-  bool slotExists(int key_fd, const std::string& key_path, Second window, int slot);
-  const std::vector<SlotFile>& listSlots(const std::string& key);
-  int removeSlotsBefore(const std::string& key_path, const std::vector<SlotFile>& slots,
-                        Second before);
-  bool makeDirectory(const std::string& path);
+  int rootDirectory(bool create);
+  int keyDirectory(const std::string& key, bool create);
+  void closeKeyDirectory();
+  std::string keyPath(const std::string& key) const { return root_ + "/" + key; }
+  bool slotExists(int key_fd, const std::string& key, Second window, int slot);
+  int countTaken(int key_fd, const std::string& key, Second window, int limit);
 
   std::string root_;
-  // The slot files of one key as last listed, so the collection that follows
-  // an admission does not list the key directory a second time. Slots made
-  // since are left for the next collection; ones removed since are skipped.
-  std::string listed_key_;
-  std::vector<SlotFile> listed_slots_;
+  int root_fd_ = -1;   // O_PATH descriptor of the root, once opened
+  std::string key_;    // the key whose directory key_fd_ is
+  int key_fd_ = -1;    // O_PATH descriptor of that key's directory
 };
 
 }  // namespace access_limiter

@@ -85,9 +85,4 @@ std::string statusLine(int status) {
   return std::to_string(status) + " " + phrase;
 }
 
-StoreError::StoreError(const std::string& call, const std::string& path,
-                       int error_number)
-    : HttpError(503, call + "(" + path + "): " + std::strerror(error_number)),
-      error_number_(error_number) {}
-
 }  // namespace access_limiter

@@ -38,24 +38,4 @@ class MethodNotAllowed : public HttpError {
   std::string allowed_;
 };
 
-// A system call of the store failed. It carries the call, the path and errno
-// so the log line names all three: "open(/tmp/access/k/1/0): No space left".
-// Every store failure is a 503: the limiter cannot decide, which is ours to
-// fix, not the client's.
-class StoreError : public HttpError {
- public:
-  StoreError(const std::string& call, const std::string& path, int error_number);
-  int errorNumber() const { return error_number_; }
-
- private:
-  int error_number_;
-};
-
-// A bad ACCESS_* setting. Answers 500 (the operator's mistake, not the
-// client's) and the log line says which variable and why.
-class ConfigError : public HttpError {
- public:
-  explicit ConfigError(const std::string& detail) : HttpError(500, detail) {}
-};
-
 }  // namespace access_limiter

@@ -1,5 +1,7 @@
 #include "key.h"
 
+#include <string>
+
 namespace access_limiter {
 
 namespace {
@@ -18,9 +20,10 @@ bool isValidKey(std::string_view key) {
   return true;
 }
 
-const char* keyRule() {
-  return "must be 1 to 128 characters of A-Z a-z 0-9 . _ ~ - and must not "
-         "start with '.'";
+const std::string& keyRule() {
+  static const std::string rule = "must be 1 to " + std::to_string(kMaxKeyBytes) +
+                                  " characters of A-Z a-z 0-9 . _ ~ - and must not start with '.'";
+  return rule;
 }
 
 }  // namespace access_limiter

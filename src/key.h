@@ -14,6 +14,6 @@ inline constexpr std::size_t kMaxKeyBytes = 128;
 bool isValidKey(std::string_view key);
 
 // The rule above in words, for error messages and docs.
-const char* keyRule();
+const std::string& keyRule();
 
 }  // namespace access_limiter

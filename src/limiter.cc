@@ -1,17 +1,19 @@
 #include "limiter.h"
 
 #include <algorithm>
-
-#include "http_status.h"
+#include <limits>
+#include <stdexcept>
 
 namespace access_limiter {
 
 Decision decide(Second now, int limit, const WindowState& state) {
   Decision d;
   d.limit = limit;
-  d.window = std::max(now, state.window.value_or(now));
-  int taken = state.window ? std::clamp(state.taken, 0, limit) : 0;
-  d.reset_after = d.window + 1 - now;
+  const bool counts = state.window && *state.window >= now &&
+                      *state.window <= now + kClockSkewToleranceSeconds;
+  d.window = counts ? *state.window : now;
+  const int taken = counts ? std::clamp(state.taken, 0, limit) : 0;
+  d.reset_after_seconds = d.window + 1 - now;
   if (taken >= limit) {
     d.admitted = false;
     d.remaining = 0;
@@ -23,29 +25,35 @@ Decision decide(Second now, int limit, const WindowState& state) {
   return d;
 }
 
-Decision Limiter::admit(const std::string& key) {
+Admission Limiter::admit(const std::string& key) {
   const Second now = clock_.now();
   WindowState state = store_.read(key, now, limit_);
-  for (;;) {
-    Decision d = decide(now, limit_, state);
-    if (!d.admitted) return d;
+  // Contention, not failure: another request claimed our slot between our
+  // read and our claim, and each retry moves one slot on. So the loop ends
+  // within limit + 1 turns (the last one finds the window full); a store
+  // that breaks the prefix rule would spin, and is reported instead.
+  for (int turn = 0; turn <= limit_; ++turn) {
+    Admission result;
+    result.decision = decide(now, limit_, state);
+    const Decision& d = result.decision;
+    if (!d.admitted) return result;
     if (store_.claimSlot(key, d.window, d.slot)) {
-      // The request that opens a window collects the key's old ones: one
-      // directory scan per key per second, never one per request.
+      // The request that opens a window collects the key's past windows:
+      // one directory scan per key per window, never one per request.
       if (d.slot == 0) {
         try {
-          store_.removeWindowsBefore(key, d.window - kClockSkewToleranceSeconds);
+          store_.collectKey(key, d.window - kClockSkewToleranceSeconds,
+                            std::numeric_limits<Second>::max());
         } catch (const StoreError& e) {
-          d.collect_error = e.what();
+          result.collect_error = e.what();
         }
       }
-      return d;
+      return result;
     }
-    // Contention, not failure: another request claimed this slot between our
-    // read and our claim. Each retry moves one slot on, so this loop ends
-    // within `limit_` turns.
     state = WindowState{d.window, d.slot + 1};
   }
+  throw std::logic_error("no decision for key " + key + " after " + std::to_string(limit_ + 1) +
+                         " claims: the store breaks the prefix rule");
 }
 
 }  // namespace access_limiter

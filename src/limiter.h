@@ -7,11 +7,6 @@
 
 namespace access_limiter {
 
-// Old windows are kept this long after a newer one opens, so that a node
-// whose clock lags by less than this still finds (and respects) the window it
-// counts in. Nodes sharing a store must keep their clocks closer than this.
-inline constexpr Second kClockSkewToleranceSeconds = 1;
-
 // Upper bound of ACCESS_LIMIT: one file per admission, so a limit is also a
 // number of files per key per second.
 inline constexpr int kMaxLimit = 100000;
@@ -22,16 +17,24 @@ struct Decision {
   int slot = -1;          // the slot to claim, when admitted
   int limit = 0;          // requests allowed per window
   int remaining = 0;      // left in this window after this request
-  Second reset_after = 1; // whole seconds until the next window, >= 1
-  // Set when collecting old windows failed after this admission. The
-  // admission stands (its slot is claimed); the caller logs this.
+  // Whole seconds until the next window: 1 to 1 + kClockSkewToleranceSeconds.
+  Second reset_after_seconds = 1;
+};
+
+// A decision, and what the collection that follows an opening admission
+// reports for the caller to log.
+struct Admission {
+  Decision decision;
+  // Set when collecting the key's past windows failed. The admission stands
+  // (its slot is claimed).
   std::string collect_error;
 };
 
 // The whole rule, as a pure function: at most `limit` per window, a window is
 // one epoch second, and a clock behind the store's newest window counts in
-// that newest window instead (a step backwards never reopens a full window).
-// Integers only; `limit` >= 1.
+// that newest window instead (a step backwards never reopens a full window),
+// unless that window is more than kClockSkewToleranceSeconds ahead: then a
+// clock was off when it was made, and it is ignored. Integers only; `limit` >= 1.
 Decision decide(Second now, int limit, const WindowState& state);
 
 // Decides for one request and records the admission in the store.
@@ -40,8 +43,12 @@ class Limiter {
   Limiter(Store& store, const Clock& clock, int limit)
       : store_(store), clock_(clock), limit_(limit) {}
 
-  // Throws StoreError when the store cannot answer; never admits then.
-  Decision admit(const std::string& key);
+  // Throws StoreError when the store cannot answer; never admits then. The
+  // request that opens a window also collects the key's past windows. It
+  // leaves windows ahead of its clock alone, even far ahead: from here a
+  // node whose own clock lags cannot tell them from the current windows of
+  // the others. `--gc` removes them (collect_command.h).
+  Admission admit(const std::string& key);
 
  private:
   Store& store_;

@@ -1,21 +1,47 @@
 #pragma once
 
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "clock.h"
 
 namespace access_limiter {
 
+// A system call of the store failed. It names the call, the path and errno
+// so the log line says all three: "open(/tmp/access/k/1/0): No space left".
+// The store's own error: what it means to a client is decided by its caller.
+class StoreError : public std::runtime_error {
+ public:
+  StoreError(const std::string& call, const std::string& path, int error_number);
+  int errorNumber() const { return error_number_; }
+
+ private:
+  int error_number_;
+};
+
 // What the store knows about one key, as seen at a given second.
 struct WindowState {
-  // The newest window of the key at or after the second asked about, if any.
-  // A window newer than "now" means some clock (ours or another node's) ran
-  // ahead; the decision then counts in that window rather than open an older one.
+  // The window counted in: "now" if it was opened, else the newest window
+  // after now and at most kClockSkewToleranceSeconds ahead (some node's clock
+  // runs ahead; the decision counts in that window rather than open an older
+  // one). A window further ahead is never reported.
   std::optional<Second> window;
   // How many slots of that window are taken. Taken slots always form the
   // prefix 0..taken-1 (see Store::claimSlot), so this is exact.
   int taken = 0;
+};
+
+// What one collection did.
+struct Collection {
+  int windows_removed = 0;        // windows outside the kept range, every slot unlinked
+  int future_windows_removed = 0; // of those, windows ahead of the kept range
+  Second furthest_future = 0;     // the furthest such window, when there was one
+  int keys_removed = 0;           // key directories left empty and removed
+  // Entries that could not be collected ("opendir(ROOT/x): Permission
+  // denied"); collection went on past each of them.
+  std::vector<std::string> errors;
 };
 
 // The shared state behind the limiter. Every implementation passes the
@@ -29,26 +55,32 @@ struct WindowState {
 // With claims atomic and slots never freed inside a live window, the taken
 // slots of a window are always 0..k-1.
 //
-// Failures throw StoreError (an answer of 503). A missing entry is an outcome,
-// never an error.
+// Containment: nothing is created or removed outside the store's root, and
+// nothing below the root that is not the store's own (a key directory with a
+// valid key name, a slot file) is ever removed; links are never followed.
+//
+// Failures throw StoreError. A missing entry is an outcome, never an error.
 class Store {
  public:
   virtual ~Store() = default;
 
-  // The newest window of `key` at or after `now`, and its taken-slot count
-  // (at most `limit`). Reads only; never creates anything.
+  // The window of `key` to count in at `now` (see WindowState), and its
+  // taken-slot count (at most `limit`). Reads only; never creates anything.
   virtual WindowState read(const std::string& key, Second now, int limit) = 0;
 
   // Claims `slot` of `window` for `key`, creating the key and window as needed.
   // True if this call claimed it; false if it was already taken.
   virtual bool claimSlot(const std::string& key, Second window, int slot) = 0;
 
-  // Removes the windows of `key` older than `before`. Returns how many.
-  virtual int removeWindowsBefore(const std::string& key, Second before) = 0;
+  // Removes the windows of `key` outside [keep_from, keep_until]: past ones,
+  // and ones so far ahead that a clock must have been off when they were made.
+  virtual Collection collectKey(const std::string& key, Second keep_from, Second keep_until) = 0;
 
-  // Removes every key's windows older than `before`, and keys left empty.
-  // For idle keys, which no request will collect. Returns windows removed.
-  virtual int removeAllWindowsBefore(Second before) = 0;
+  // The same for every key, and removes key directories left empty. For idle
+  // keys, which no request will collect. Goes on past entries it cannot
+  // collect and lists them in Collection::errors; throws only when the root
+  // itself cannot be listed.
+  virtual Collection collectAll(Second keep_from, Second keep_until) = 0;
 
   // Proves the store can be written now: creates and removes a probe entry
   // that can never collide with a key. Throws StoreError when it cannot.

@@ -13,10 +13,11 @@ fi
 export ACCESS_ROOT="$WORK/access" ACCESS_LIMIT=256 ACCESS_TEST_NOW=1700000000 QUERY_STRING=app_id=busy
 
 # calls : the system calls of one request that touch the store: a path under
-# ACCESS_ROOT, or a slot name resolved against the key's directory.
+# ACCESS_ROOT, the key's directory opened relative to the root, or a slot
+# name resolved against that directory.
 calls() {
   strace -f -o "$WORK/trace" "$TESTABLE" >/dev/null 2>&1
-  grep -c -e "$ACCESS_ROOT" -e '"1700000000-' "$WORK/trace"
+  grep -c -e "$ACCESS_ROOT" -e '"busy"' -e '"1700000000-' "$WORK/trace"
 }
 admit_until() { # admit_until N : makes requests until N slots are taken
   local have

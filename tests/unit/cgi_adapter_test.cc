@@ -7,6 +7,7 @@
 
 #include "cgi_adapter.h"
 #include "http_status.h"
+#include "store.h"
 
 using namespace access_limiter;
 
@@ -208,6 +209,17 @@ BOOST_AUTO_TEST_CASE(server_errors_hide_their_detail) {
   std::string cgi = renderCgi(r, false);
   BOOST_TEST(cgi.find("/secret/path") == std::string::npos);
   BOOST_TEST(bodyOf(cgi) == "{\"message\":\"Service Unavailable\"}\n");
+}
+
+BOOST_AUTO_TEST_CASE(configuration_errors_are_500_and_hide_their_detail) {
+  Response r;
+  try {
+    throw ConfigError("ACCESS_LIMIT=\"ten\": must be a whole number");
+  } catch (...) {
+    r = responseForException(std::current_exception());
+  }
+  BOOST_TEST(r.status == 500);
+  BOOST_TEST(bodyOf(renderCgi(r, false)) == "{\"message\":\"Internal Server Error\"}\n");
 }
 
 BOOST_AUTO_TEST_CASE(unknown_failures_are_500) {

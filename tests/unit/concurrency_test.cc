@@ -108,7 +108,7 @@ BOOST_AUTO_TEST_CASE(a_burst_in_one_window_admits_exactly_the_limit) {
         FileStore store(dir.path());
         Limiter limiter(store, clock, limit);
         try {
-          Decision d = limiter.admit("hot");
+          Decision d = limiter.admit("hot").decision;
           report({d.window, d.admitted, 0});
         } catch (const std::exception&) {
           report({0, 0, 1});
@@ -140,7 +140,7 @@ BOOST_AUTO_TEST_CASE(a_flood_over_many_windows_never_exceeds_the_limit) {
         Limiter limiter(store, clock, limit);
         while (clock.now() < first + windows) {
           try {
-            Decision d = limiter.admit("hot");
+            Decision d = limiter.admit("hot").decision;
             report({d.window, d.admitted, 0});
           } catch (const std::exception&) {
             report({0, 0, 1});

@@ -57,6 +57,8 @@ BOOST_AUTO_TEST_CASE(bad_values_are_errors_that_name_the_variable) {
       {"ACCESS_ERROR_MAIL", "no-at-sign"},
       {"ACCESS_ERROR_MAIL", "a@b.c, d@e.f"},
       {"ACCESS_MAIL_COMMAND", "sendmail"},
+      {"ACCESS_ROOT", "/tmp/a\nb"},
+      {"ACCESS_ROOT", "/tmp/tab\there"},
   };
   for (const auto& [name, value] : bad) {
     BOOST_TEST_CONTEXT(name << "=\"" << value << "\"") {
@@ -64,11 +66,17 @@ BOOST_AUTO_TEST_CASE(bad_values_are_errors_that_name_the_variable) {
         loadConfig(envOf({{name, value}}));
         BOOST_FAIL("accepted a bad value");
       } catch (const ConfigError& e) {
-        BOOST_TEST(e.status() == 500);
         BOOST_TEST(std::string(e.what()).rfind(std::string(name) + "=", 0) == 0);
       }
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_root_component_over_255_bytes_is_refused) {
+  const std::string longest = "/srv/" + std::string(255, 'a') + "/access";
+  BOOST_TEST(loadConfig(envOf({{"ACCESS_ROOT", longest.c_str()}})).root == longest);
+  const std::string too_long = "/srv/" + std::string(256, 'a') + "/access";
+  BOOST_CHECK_THROW(loadConfig(envOf({{"ACCESS_ROOT", too_long.c_str()}})), ConfigError);
 }
 
 BOOST_AUTO_TEST_CASE(an_empty_mail_address_means_off) {

@@ -1,6 +1,6 @@
 #include "memory_store.h"
 
-#include "http_status.h"
+#include <algorithm>
 
 namespace access_limiter::testing {
 
@@ -13,12 +13,10 @@ WindowState MemoryStore::read(const std::string& key, Second now, int limit) {
   auto k = keys_.find(key);
   if (k == keys_.end()) return {};
   auto w = k->second.lower_bound(now);
-  if (w == k->second.end()) return {};
-  auto newest = std::prev(k->second.end());
-  const auto& slots = (w->first == now ? w : newest)->second;
+  if (w == k->second.end() || w->first > now + kClockSkewToleranceSeconds) return {};
   int taken = 0;
-  while (taken < limit && slots.count(taken) > 0) ++taken;
-  return WindowState{(w->first == now ? w : newest)->first, taken};
+  while (taken < limit && w->second.count(taken) > 0) ++taken;
+  return WindowState{w->first, taken};
 }
 
 bool MemoryStore::claimSlot(const std::string& key, Second window, int slot) {
@@ -32,26 +30,42 @@ bool MemoryStore::claimSlot(const std::string& key, Second window, int slot) {
   return slots.insert(slot).second;
 }
 
-int MemoryStore::removeWindowsBefore(const std::string& key, Second before) {
-  maybeFail("remove");
+Collection MemoryStore::collectKey(const std::string& key, Second keep_from, Second keep_until) {
+  maybeFail("collect");
+  Collection done;
   auto k = keys_.find(key);
-  if (k == keys_.end()) return 0;
-  int removed = 0;
-  for (auto w = k->second.begin(); w != k->second.end() && w->first < before;) {
+  if (k == keys_.end()) return done;
+  for (auto w = k->second.begin(); w != k->second.end();) {
+    if (w->first >= keep_from && w->first <= keep_until) {
+      ++w;
+      continue;
+    }
+    ++done.windows_removed;
+    if (w->first > keep_until) {
+      ++done.future_windows_removed;
+      done.furthest_future = std::max(done.furthest_future, w->first);
+    }
     w = k->second.erase(w);
-    ++removed;
   }
-  return removed;
+  return done;
 }
 
-int MemoryStore::removeAllWindowsBefore(Second before) {
-  maybeFail("remove");
-  int removed = 0;
+Collection MemoryStore::collectAll(Second keep_from, Second keep_until) {
+  maybeFail("collect");
+  Collection total;
   for (auto k = keys_.begin(); k != keys_.end();) {
-    removed += removeWindowsBefore(k->first, before);
-    k = k->second.empty() ? keys_.erase(k) : std::next(k);
+    const Collection done = collectKey(k->first, keep_from, keep_until);
+    total.windows_removed += done.windows_removed;
+    total.future_windows_removed += done.future_windows_removed;
+    total.furthest_future = std::max(total.furthest_future, done.furthest_future);
+    if (k->second.empty()) {
+      ++total.keys_removed;
+      k = keys_.erase(k);
+    } else {
+      ++k;
+    }
   }
-  return removed;
+  return total;
 }
 
 void MemoryStore::probe() { maybeFail("probe"); }

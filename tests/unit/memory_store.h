@@ -15,8 +15,8 @@ class MemoryStore final : public Store {
  public:
   WindowState read(const std::string& key, Second now, int limit) override;
   bool claimSlot(const std::string& key, Second window, int slot) override;
-  int removeWindowsBefore(const std::string& key, Second before) override;
-  int removeAllWindowsBefore(Second before) override;
+  Collection collectKey(const std::string& key, Second keep_from, Second keep_until) override;
+  Collection collectAll(Second keep_from, Second keep_until) override;
   void probe() override;
 
   // Every call throws StoreError(errno) while non-zero.

@@ -57,34 +57,48 @@ void checkStoreConformance(Factory make_store) {
     }
   }
   {
-    BOOST_TEST_CONTEXT("a window newer than now is reported; older ones are not") {
+    BOOST_TEST_CONTEXT("a window ahead within the skew tolerance is reported; others are not") {
       auto store = make_store();
-      BOOST_TEST(store->claimSlot("k", 105, 0));
-      BOOST_TEST(store->claimSlot("k", 105, 1));
+      const Second ahead = 100 + kClockSkewToleranceSeconds;
+      BOOST_TEST(store->claimSlot("k", ahead, 0));
+      BOOST_TEST(store->claimSlot("k", ahead, 1));
       WindowState behind = store->read("k", 100, 10);
-      BOOST_TEST(behind.window.value_or(-1) == 105);
+      BOOST_TEST(behind.window.value_or(-1) == ahead);
       BOOST_TEST(behind.taken == 2);
-      BOOST_TEST(!store->read("k", 106, 10).window.has_value());
+      BOOST_TEST(!store->read("k", ahead + 1, 10).window.has_value());
+      BOOST_TEST(store->claimSlot("far", 100 + kClockSkewToleranceSeconds + 1, 0));
+      BOOST_TEST(!store->read("far", 100, 10).window.has_value());
+      BOOST_TEST(store->claimSlot("k", 100, 0));
+      BOOST_TEST(store->read("k", 100, 10).window.value_or(-1) == 100);
     }
   }
   {
-    BOOST_TEST_CONTEXT("collection removes only windows older than the bound") {
+    BOOST_TEST_CONTEXT("collection removes only windows outside the kept range") {
       auto store = make_store();
-      for (Second w : {100, 101, 102}) BOOST_TEST(store->claimSlot("k", w, 0));
-      BOOST_TEST(store->removeWindowsBefore("k", 102) == 2);
+      for (Second w : {100, 101, 102, 103, 900}) BOOST_TEST(store->claimSlot("k", w, 0));
+      Collection done = store->collectKey("k", 102, 103);
+      BOOST_TEST(done.windows_removed == 3);
+      BOOST_TEST(done.future_windows_removed == 1);
+      BOOST_TEST(done.furthest_future == 900);
       BOOST_TEST(store->read("k", 102, 10).taken == 1);
-      BOOST_TEST(store->read("k", 100, 10).window.value_or(-1) == 102);
-      BOOST_TEST(store->removeWindowsBefore("k", 102) == 0);
-      BOOST_TEST(store->removeWindowsBefore("missing", 102) == 0);
+      BOOST_TEST(store->read("k", 101, 10).window.value_or(-1) == 102);
+      BOOST_TEST(!store->read("k", 900, 10).window.has_value());
+      BOOST_TEST(store->collectKey("k", 102, 103).windows_removed == 0);
+      BOOST_TEST(store->collectKey("missing", 102, 103).windows_removed == 0);
     }
   }
   {
-    BOOST_TEST_CONTEXT("collecting every key leaves only recent windows") {
+    BOOST_TEST_CONTEXT("collecting every key leaves only the kept windows") {
       auto store = make_store();
       BOOST_TEST(store->claimSlot("idle", 50, 0));
       BOOST_TEST(store->claimSlot("busy", 50, 0));
       BOOST_TEST(store->claimSlot("busy", 99, 0));
-      BOOST_TEST(store->removeAllWindowsBefore(99) == 2);
+      BOOST_TEST(store->claimSlot("ahead", 5000, 0));
+      Collection done = store->collectAll(99, 100);
+      BOOST_TEST(done.windows_removed == 3);
+      BOOST_TEST(done.future_windows_removed == 1);
+      BOOST_TEST(done.keys_removed == 2);
+      BOOST_TEST(done.errors.empty());
       BOOST_TEST(!store->read("idle", 0, 10).window.has_value());
       BOOST_TEST(store->read("busy", 99, 10).taken == 1);
       // An idle key can be used again after its directory was removed.

@@ -1,0 +1,20 @@
+#include "command_line.h"
+
+#include <string_view>
+
+namespace access_limiter {
+
+bool runByWebServer(const EnvLookup& env) { return env("GATEWAY_INTERFACE") != nullptr; }
+
+Command parseCommand(int argc, const char* const* argv, bool operator_commands) {
+  if (argc < 2) return Command::kServe;
+  if (argc > 2) return Command::kUnknown;
+  const std::string_view word = argv[1];
+  if (word == "--help" || word == "-h") return Command::kHelp;
+  if (word == "--version") return Command::kVersion;
+  if (operator_commands && word == "--check-config") return Command::kCheckConfig;
+  if (operator_commands && word == "--gc") return Command::kCollect;
+  return Command::kUnknown;
+}
+
+}  // namespace access_limiter

@@ -1,0 +1,58 @@
+#include <cstring>
+#include <string>
+
+#include "cgi_adapter.h"
+#include "config.h"
+#include "error_integration.h"
+#include "file_store.h"
+#include "help_text.h"
+#include "program_support.h"
+#include "programs.h"
+
+namespace access_limiter {
+
+namespace {
+
+const char kProgram[] = "access-health";
+
+Response check(const EnvLookup& env) {
+  requireReadOnlyMethod(env);
+  const Config config = loadConfig(env);
+  configureNotification(config.error_mail, config.mail_command);
+  Response response;
+  try {
+    FileStore(config.root).probe();
+    response.status = 200;
+    response.fields.emplace_back("status", "ok");
+  } catch (const StoreError& e) {
+    // Logged, not mailed: the load balancer polls every few seconds.
+    logLine(std::string("health check failed: ") + e.what());
+    response.status = 503;
+    response.fields.emplace_back("status", "unavailable");
+    response.fields.emplace_back("message", "Service Unavailable");
+    response.fields.emplace_back("reason", std::string("ACCESS_ROOT is not writable: ") +
+                                               std::strerror(e.errorNumber()));
+  }
+  return response;
+}
+
+}  // namespace
+
+int runHealth(int argc, char** argv) {
+  const Command command = commandOf(argc, argv, false);
+  if (command != Command::kServe) return answerInformationalCommand(command, kProgram, healthHelp());
+
+  prepareCgiRun(kProgram);
+  const CgiInputs inputs = processInputs();
+  Response response;
+  try {
+    response = check(inputs.env);
+  } catch (...) {
+    response = responseForException(std::current_exception());
+  }
+  drainRequestBody(inputs);
+  sendResponse(response, isHeadRequest(inputs.env));
+  return 0;
+}
+
+}  // namespace access_limiter

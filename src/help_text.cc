@@ -1,0 +1,57 @@
+#include "help_text.h"
+
+#include "clock.h"
+#include "key.h"
+#include "limiter.h"
+
+namespace access_limiter {
+
+std::string limiterHelp() {
+  return "Usage: access-limiter [--help | --version | --check-config | --gc]\n"
+         "\n"
+         "Run by a web server as a CGI program, it admits at most ACCESS_LIMIT\n"
+         "requests per key per second and answers JSON:\n"
+         "  200 OK, 429 Too Many Requests (with Retry-After), 401 without a key,\n"
+         "  400 for a malformed key, 503 when the store fails.\n"
+         "Under a web server (GATEWAY_INTERFACE set) arguments are ignored: the\n"
+         "commands below run only from a shell.\n"
+         "From a shell, with no arguments, it answers one request as a GET:\n"
+         "  QUERY_STRING='app_id=demo' access-limiter\n"
+         "\n"
+         "Commands:\n"
+         "  --check-config  print the effective configuration; exit 1 if invalid\n"
+         "  --gc            remove past windows of every key, windows more than " +
+         std::to_string(kClockSkewToleranceSeconds) +
+         " s\n"
+         "                  ahead of this clock, and idle keys (for cron or a timer);\n"
+         "                  exit 1 if any entry could not be collected\n"
+         "  --version       print the version\n"
+         "  --help          print this help\n"
+         "\n"
+         "A key is 1 to " + std::to_string(kMaxKeyBytes) +
+         " bytes of A-Z a-z 0-9 . _ ~ -, not starting with '.'.\n"
+         "\n"
+         "Environment (Apache: SetEnv):\n"
+         "  ACCESS_LIMIT         requests per key per second (1-" + std::to_string(kMaxLimit) +
+         "; default 10)\n"
+         "  ACCESS_ROOT          store directory, shared by all web nodes (default /tmp/access)\n"
+         "  ACCESS_KEY           parameter that carries the key (default app_id)\n"
+         "  ACCESS_FAIL_OPEN     1 = admit when the store fails (default 0: answer 503)\n"
+         "  ACCESS_ERROR_MAIL    mail server errors to this address (default: off)\n"
+         "  ACCESS_MAIL_COMMAND  sendmail-compatible program (default /usr/sbin/sendmail)\n"
+         "\n"
+         "Nodes sharing ACCESS_ROOT must keep their clocks within " +
+         std::to_string(kClockSkewToleranceSeconds) + " s of each other (NTP).\n";
+}
+
+std::string healthHelp() {
+  return "Usage: access-health [--help | --version]\n"
+         "\n"
+         "Run by a web server as a CGI program, it proves that ACCESS_ROOT is\n"
+         "writable by creating and removing a probe file, and answers\n"
+         "200 {\"status\":\"ok\"} or 503 with the reason. It is never rate-limited;\n"
+         "point the load balancer's health check at it. Under a web server\n"
+         "(GATEWAY_INTERFACE set) arguments are ignored.\n";
+}
+
+}  // namespace access_limiter
