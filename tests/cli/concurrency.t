@@ -3,22 +3,29 @@
 # exactly N are admitted per window, whatever the interleaving.
 . "$(dirname "$0")/../lib.sh"
 
-# burst PROGRAM COUNT KEY [VAR=value ...] : starts COUNT processes that block
-# on one FIFO, releases them together, and prints how many answered 200.
+# burst PROGRAM COUNT KEY [VAR=value ...] : starts COUNT processes that wait
+# on one gate, opens it for all at once, and prints how many answered 200.
+# The gate is a lock we hold: a process that comes late finds it open and
+# runs at once, and if this script dies the lock goes with it, so no process
+# can be stranded (each also gives up waiting after 60 s).
 burst() {
-  local program=$1 count=$2 key=$3 i
+  local program=$1 count=$2 key=$3 i gate_fd
   shift 3
-  local fifo="$WORK/go" results="$WORK/results"
-  rm -f "$fifo" && mkfifo "$fifo" && : >"$results"
+  local gate="$WORK/gate" results="$WORK/results"
+  : >"$results"
+  exec {gate_fd}>"$gate"
+  flock -x "$gate_fd"
   for ((i = 0; i < count; i++)); do
     (
-      read -r _ <"$fifo"
+      exec {gate_fd}>&-
+      flock -s -w 60 "$gate" true
       env "$@" QUERY_STRING="app_id=$key" "$program" | head -n 1 | tr -d '\r' >>"$results"
     ) &
   done
-  sleep 0.3  # every process is now blocked on the FIFO
+  sleep 0.3  # most processes are waiting at the gate by now; late ones are fine
   [ -z "${PINNED:-}" ] && wait_for_fresh_second
-  printf '%*s' "$count" '' | tr ' ' '\n' >"$fifo"
+  flock -u "$gate_fd"
+  exec {gate_fd}>&-
   wait
   grep -c '^Status: 200' "$results"
 }
