@@ -22,6 +22,7 @@ is "$(header Content-Type)" 'application/json; charset=utf-8' "JSON content type
 is "$(header Cache-Control)" 'no-store' "responses are not cached"
 is "$(header RateLimit-Policy)" '"default";q=5;w=1' "RateLimit-Policy names the quota and window"
 like "$(header RateLimit)" '^"default";r=4;t=1$' "RateLimit counts down the remaining quota"
+is "$(header Retry-After)" "" "an admission carries no Retry-After"
 is "$RC" 0 "exit status 0"
 is "$ERR" "" "nothing logged for an admitted request"
 
@@ -80,6 +81,12 @@ is "$(body)" '{"message":"Internal Server Error"}' "the 500 body hides the detai
 like "$ERR" '^access-limiter: 500 Internal Server Error: ACCESS_LIMIT="ten": must be a whole number' "the log line names the variable and the rule"
 cgi "$LIMITER" QUERY_STRING='app_id=demo' ACCESS_ROOT=relative
 is "$(status)" 500 "a relative ACCESS_ROOT answers 500"
+cgi "$LIMITER" QUERY_STRING='app_id=demo' ACCESS_ROOT="/tmp/$(printf 'a%.0s' $(seq 256))/access"
+is "$(status)" 500 "an ACCESS_ROOT component over 255 bytes answers 500, not a 503 per request"
+like "$ERR" 'ACCESS_ROOT=.*each component at most 255' "the log line gives the rule"
+err=$(ACCESS_ROOT=$'/tmp/a\nb' "$LIMITER" --check-config 2>&1 >/dev/null); rc=$?
+is "$rc" 1 "--check-config refuses an ACCESS_ROOT with a newline"
+like "$err" 'no control characters' "and says why"
 
 # Operator commands.
 out=$("$LIMITER" --help); rc=$?
@@ -95,7 +102,25 @@ is "$rc" 1 "--check-config exits 1 on a bad configuration"
 like "$err" 'ACCESS_LIMIT="0"' "--check-config names the bad variable"
 "$LIMITER" --bogus >/dev/null 2>&1; rc=$?
 is "$rc" 2 "an unknown option exits 2"
+
+# Under a web server (GATEWAY_INTERFACE set), arguments are a query's words
+# (RFC 3875 4.4), never commands: the request is answered.
+mkdir -p "$ROOT/webidle" && touch "$ROOT/webidle/1000000000-0"
+for args in --gc --help --version --check-config app_id '--gc --help'; do
+  # shellcheck disable=SC2086 # the words are the arguments
+  env GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET QUERY_STRING="$args" "$LIMITER" $args >"$WORK/out" 2>"$WORK/err"
+  OUT=$(tr -d '\r' <"$WORK/out")
+  is "$(status) $(body)" '401 {"message":"Unauthorized"}' "CGI run with arguments '$args': 401 JSON, no command"
+done
+ok "$([ -e "$ROOT/webidle/1000000000-0" ]; echo $?)" "a CGI run with --gc collected nothing"
+env GATEWAY_INTERFACE=CGI/1.1 QUERY_STRING=app_id=webkey "$LIMITER" --gc >"$WORK/out" 2>&1
+OUT=$(tr -d '\r' <"$WORK/out")
+is "$(status)" 200 "a CGI run with a key and an argument answers the request"
+env GATEWAY_INTERFACE=CGI/1.1 "$HEALTH" --help >"$WORK/out" 2>&1
+OUT=$(tr -d '\r' <"$WORK/out")
+is "$(status)" 200 "access-health under a web server ignores its arguments too"
 like "$("$HEALTH" --help)" '^Usage: access-health' "access-health --help"
+like "$("$LIMITER" --help)" 'commands below run only from a shell' "--help says commands are for the shell"
 
 # --gc removes past windows of idle keys and the keys left empty.
 mkdir -p "$ROOT/idle" && touch "$ROOT/idle/1000000000-0" "$ROOT/idle/1000000000-1"
