@@ -119,31 +119,63 @@ void readBody(const CgiInputs& inputs, std::string& body, std::size_t wanted) {
   body.resize(start + have);
 }
 
+const char kFormType[] = "application/x-www-form-urlencoded";
+
 const std::string& bodyTooLarge() {
   static const std::string detail =
       "the request body may be at most " + std::to_string(kMaxBodyBytes) + " bytes";
   return detail;
 }
 
-// The POST body, read and bounded by us. Empty when there is none.
-std::string readPostBody(const CgiInputs& inputs) {
+// The POST body, read and bounded by us, and kept in inputs.body_kept.
+// Empty when there is none. `too_large` is the 413's detail.
+std::string readPostBody(const CgiInputs& inputs, const std::string& too_large) {
   const std::optional<BodyFraming> framing = bodyFraming(inputs.env);
   if (!framing) throw HttpError(400, "Content-Length must be a whole number of bytes");
   if (!framing->to_end_of_input && framing->length == 0) return std::string();
-  if (framing->length > kMaxBodyBytes) throw HttpError(413, bodyTooLarge());
+  if (framing->length > kMaxBodyBytes) throw HttpError(413, too_large);
   const std::string type = mediaType(envString(inputs.env, "CONTENT_TYPE"));
-  if (type != "application/x-www-form-urlencoded")
-    throw HttpError(415, "a POST body must be application/x-www-form-urlencoded");
-  std::string body;
+  if (type != kFormType)
+    throw HttpError(415, std::string("a POST body must be ") + kFormType);
+  std::string& body = *inputs.body_kept;
   if (framing->to_end_of_input) {
     readBody(inputs, body, kMaxBodyBytes + 1);
-    if (body.size() > kMaxBodyBytes) throw HttpError(413, bodyTooLarge());
+    if (body.size() > kMaxBodyBytes) throw HttpError(413, too_large);
     return body;
   }
   readBody(inputs, body, framing->length);
   if (body.size() < framing->length)
     throw HttpError(400, "the request body is shorter than its Content-Length");
   return body;
+}
+
+// True when the request announces a body: a Content-Length above 0, or chunked.
+bool hasBody(const EnvLookup& env) {
+  const std::optional<BodyFraming> framing = bodyFraming(env);
+  return !framing || framing->to_end_of_input || framing->length > 0;
+}
+
+std::string formWithKeyTooLarge(const std::string& name) {
+  return "a form body carrying " + name + " may be at most " + std::to_string(kMaxBodyBytes) +
+         " bytes; put " + name + " in the query string instead";
+}
+
+// The CGI meta-variable of a request header: X-Api-Key -> HTTP_X_API_KEY.
+std::string headerVariable(const std::string& header) {
+  std::string variable = "HTTP_";
+  for (char c : header)
+    variable += c == '-' ? '_' : (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+  return variable;
+}
+
+// The key standing for a header's value or an address (key.h encodeKey).
+std::string keyOfValue(const std::string& value, const std::string& what) {
+  if (value.empty()) throw HttpError(401, "");
+  std::string key = encodeKey(value);
+  if (key.size() > kMaxKeyBytes)
+    throw HttpError(400, what + " is too long to be a key: at most " +
+                             std::to_string(kMaxKeyBytes) + " bytes once encoded");
+  return key;
 }
 
 }  // namespace
@@ -168,23 +200,36 @@ std::string requestMethod(const EnvLookup& env) {
 
 bool isHeadRequest(const EnvLookup& env) { return requestMethod(env) == "HEAD"; }
 
-std::string limiterKey(const CgiInputs& inputs, const std::string& key_param) {
+std::string requestKey(const CgiInputs& inputs, const KeySource& source, bool guarding) {
   const std::string method = requestMethod(inputs.env);
-  if (method != "GET" && method != "HEAD" && method != "POST")
+  if (!guarding && method != "GET" && method != "HEAD" && method != "POST")
     throw MethodNotAllowed("GET, HEAD, POST");
   const std::string query = envString(inputs.env, "QUERY_STRING");
   if (query.size() > kMaxQueryBytes)
     throw HttpError(414, "the query string may be at most " +
                              std::to_string(kMaxQueryBytes) + " bytes");
+  if (source.kind == KeySource::Kind::kHeader)
+    return keyOfValue(envString(inputs.env, headerVariable(source.name).c_str()),
+                      "the " + source.name + " header");
+  if (source.kind == KeySource::Kind::kRemoteAddress)
+    return keyOfValue(envString(inputs.env, "REMOTE_ADDR"), "the client address");
+
+  const std::string& name = source.name;
   std::vector<std::string> values;
-  collectValues("GET", query, key_param, values);
-  if (method == "POST") collectValues("POST", readPostBody(inputs), key_param, values);
+  collectValues("GET", query, name, values);
+  if (method == "POST" && !guarding) {
+    collectValues("POST", readPostBody(inputs, bodyTooLarge()), name, values);
+  } else if (guarding && values.empty() && hasBody(inputs.env) &&
+             mediaType(envString(inputs.env, "CONTENT_TYPE")) == kFormType) {
+    // The application's body is read only when the key can be nowhere else;
+    // the application gets it back byte for byte (CgiInputs::body_kept).
+    collectValues("POST", readPostBody(inputs, formWithKeyTooLarge(name)), name, values);
+  }
   if (values.size() > 1)
-    throw HttpError(400, key_param + " must be given once, not " +
-                             std::to_string(values.size()) + " times");
+    throw HttpError(400, name + " must be given once, not " + std::to_string(values.size()) +
+                             " times");
   if (values.empty() || values.front().empty()) throw HttpError(401, "");
-  if (!isValidKey(values.front()))
-    throw HttpError(400, key_param + " " + keyRule());
+  if (!isValidKey(values.front())) throw HttpError(400, name + " " + keyRule());
   return values.front();
 }
 

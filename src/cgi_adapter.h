@@ -28,6 +28,9 @@ struct CgiInputs {
   std::function<std::size_t(char* buffer, std::size_t size)> read_body;
   // Body bytes consumed so far, shared by copies of these inputs.
   std::shared_ptr<std::size_t> body_read = std::make_shared<std::size_t>(0);
+  // The body bytes read to find a key (the whole body whenever any was),
+  // for an application that must get them back.
+  std::shared_ptr<std::string> body_kept = std::make_shared<std::string>();
 };
 
 // The process's own environment and stdin.
@@ -39,13 +42,21 @@ std::string requestMethod(const EnvLookup& env);
 // True for HEAD: the response then carries headers only.
 bool isHeadRequest(const EnvLookup& env);
 
-// The validated key of a limiter request, from the `key_param` parameter of
-// QUERY_STRING or of a form-encoded POST body (a chunked one is read to its
-// end). Throws HttpError naming the problem: 405 method, 414 query too long,
-// 400/413 bad Content-Length or body over kMaxBodyBytes,
-// 415 content type, 400 body shorter than announced, 401 no key, 400 repeated
-// or malformed key.
-std::string limiterKey(const CgiInputs& inputs, const std::string& key_param);
+// The validated key of a request, from where `source` says (config.h).
+// A parameter comes from QUERY_STRING or a form-encoded POST body (a chunked
+// one is read to its end); a header's value or the client's address becomes
+// a key through encodeKey (key.h).
+//
+// `guarding`: the request is for a protected application (the program runs
+// as Apache's Action handler). Any method is then allowed, and the body is
+// the application's: it is read only when the key is a parameter found
+// nowhere else and the body is a form, and it is kept in inputs.body_kept.
+//
+// Throws HttpError naming the problem: 405 method (not guarding), 414 query
+// too long, 400/413 bad Content-Length or body over kMaxBodyBytes, 415
+// content type (not guarding), 400 body shorter than announced, 401 no key,
+// 400 repeated or malformed key, or a value too long to be a key.
+std::string requestKey(const CgiInputs& inputs, const KeySource& source, bool guarding);
 
 // Reads and discards the rest of the body (the CONTENT_LENGTH announced, or
 // to the end of input for a chunked one), at most kMaxDrainBytes in all. Call before answering: mod_cgid hands the body over

@@ -48,14 +48,39 @@ std::string parseAbsolutePath(const char* name, const char* value) {
   return path;
 }
 
-std::string parseParamName(const char* name, const char* value) {
-  std::string param(value);
-  bool ok = !param.empty() && param.size() <= 64;
-  for (char c : param)
-    ok = ok && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.');
-  if (!ok) reject(name, value, "must be 1 to 64 characters of A-Z a-z 0-9 _ - .");
-  return param;
+const char kKeySourceRule[] =
+    "must be a parameter name (NAME or param:NAME), header:NAME or remote-addr; "
+    "a name is 1 to 64 characters of A-Z a-z 0-9 _ - .";
+
+bool isNameChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-' || c == '.';
+}
+
+KeySource parseKeySource(const char* name, const char* value) {
+  const std::string text(value);
+  KeySource source;
+  std::string source_name = text;
+  if (text == "remote-addr") {
+    source.kind = KeySource::Kind::kRemoteAddress;
+    source.name.clear();
+    return source;
+  }
+  if (text.rfind("header:", 0) == 0) {
+    source.kind = KeySource::Kind::kHeader;
+    source_name = text.substr(7);
+  } else if (text.rfind("param:", 0) == 0) {
+    source_name = text.substr(6);
+  }
+  bool ok = !source_name.empty() && source_name.size() <= 64;
+  for (char c : source_name) ok = ok && isNameChar(c);
+  // Apache drops request headers whose names contain '_' (or '.') rather
+  // than pass them to CGI programs, so such a header would never arrive.
+  if (source.kind == KeySource::Kind::kHeader)
+    ok = ok && source_name.find_first_of("_.") == std::string::npos;
+  if (!ok) reject(name, value, kKeySourceRule);
+  source.name = source_name;
+  return source;
 }
 
 bool parseSwitch(const char* name, const char* value) {
@@ -81,25 +106,39 @@ std::string parseMailAddress(const char* name, const char* value) {
 
 }  // namespace
 
+std::string describeKeySource(const KeySource& source) {
+  switch (source.kind) {
+    case KeySource::Kind::kHeader: return "header:" + source.name;
+    case KeySource::Kind::kRemoteAddress: return "remote-addr";
+    case KeySource::Kind::kParameter: break;
+  }
+  return source.name;
+}
+
 Config loadConfig(const EnvLookup& env) {
   Config config;
   if (const char* v = env("ACCESS_LIMIT")) config.limit = parseLimit("ACCESS_LIMIT", v);
   if (const char* v = env("ACCESS_ROOT")) config.root = parseAbsolutePath("ACCESS_ROOT", v);
-  if (const char* v = env("ACCESS_KEY")) config.key_param = parseParamName("ACCESS_KEY", v);
+  if (const char* v = env("ACCESS_KEY")) config.key = parseKeySource("ACCESS_KEY", v);
   if (const char* v = env("ACCESS_FAIL_OPEN")) config.fail_open = parseSwitch("ACCESS_FAIL_OPEN", v);
   if (const char* v = env("ACCESS_ERROR_MAIL")) config.error_mail = parseMailAddress("ACCESS_ERROR_MAIL", v);
   if (const char* v = env("ACCESS_MAIL_COMMAND"))
     config.mail_command = parseAbsolutePath("ACCESS_MAIL_COMMAND", v);
+  if (const char* v = env("ACCESS_APP_ROOT")) config.app_root = parseAbsolutePath("ACCESS_APP_ROOT", v);
+  if (const char* v = env("ACCESS_APP_INTERPRETER"))
+    config.app_interpreter = parseAbsolutePath("ACCESS_APP_INTERPRETER", v);
   return config;
 }
 
 std::string describeConfig(const Config& config) {
   return "ACCESS_LIMIT=" + std::to_string(config.limit) + "\n" +
          "ACCESS_ROOT=" + config.root + "\n" +
-         "ACCESS_KEY=" + config.key_param + "\n" +
+         "ACCESS_KEY=" + describeKeySource(config.key) + "\n" +
          "ACCESS_FAIL_OPEN=" + (config.fail_open ? "1" : "0") + "\n" +
          "ACCESS_ERROR_MAIL=" + config.error_mail + "\n" +
-         "ACCESS_MAIL_COMMAND=" + config.mail_command + "\n";
+         "ACCESS_MAIL_COMMAND=" + config.mail_command + "\n" +
+         "ACCESS_APP_ROOT=" + config.app_root + "\n" +
+         "ACCESS_APP_INTERPRETER=" + config.app_interpreter + "\n";
 }
 
 }  // namespace access_limiter

@@ -9,16 +9,32 @@ namespace access_limiter {
 // Looks up one environment variable; nullptr when unset.
 using EnvLookup = std::function<const char*(const char*)>;
 
+// Where a request's key comes from (ACCESS_KEY):
+//   NAME or param:NAME   a query parameter, or a form-encoded POST body's
+//   header:NAME          a request header (Apache passes X-Api-Key as HTTP_X_API_KEY)
+//   remote-addr          the client's address (REMOTE_ADDR; LVS-DR keeps it)
+struct KeySource {
+  enum class Kind { kParameter, kHeader, kRemoteAddress };
+  Kind kind = Kind::kParameter;
+  std::string name = "app_id";  // the parameter's or the header's name
+};
+
+// ACCESS_KEY's value for a source, as --check-config prints it.
+std::string describeKeySource(const KeySource& source);
+
 // The effective settings of one run. Each ACCESS_* variable, when unset,
 // takes the default shown here (the seed samples' values); when set, it must
 // be valid or loading fails: a bad value is never replaced by a default.
 struct Config {
   int limit = 10;                      // ACCESS_LIMIT: admissions per key per second
   std::string root = "/tmp/access";    // ACCESS_ROOT: the store's directory
-  std::string key_param = "app_id";    // ACCESS_KEY: the request parameter naming the key
+  KeySource key;                       // ACCESS_KEY: where the key comes from
   bool fail_open = false;              // ACCESS_FAIL_OPEN=1: admit when the store fails
   std::string error_mail;              // ACCESS_ERROR_MAIL: notify this address of 5xx; empty = off
   std::string mail_command = "/usr/sbin/sendmail";  // ACCESS_MAIL_COMMAND: sendmail-compatible program
+  // Guarding an application (the program as Apache's Action handler):
+  std::string app_root;         // ACCESS_APP_ROOT: only scripts under it run; empty = unset
+  std::string app_interpreter;  // ACCESS_APP_INTERPRETER: runs the script (php-cgi); empty = the script itself
 };
 
 // A bad ACCESS_* setting: the operator's mistake, never the client's. The

@@ -1,12 +1,17 @@
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <optional>
 #include <string>
 
+#include "application.h"
 #include "cgi_adapter.h"
 #include "collect_command.h"
 #include "config.h"
 #include "error_integration.h"
 #include "file_store.h"
 #include "help_text.h"
+#include "http_status.h"
 #include "limiter.h"
 #include "program_support.h"
 #include "programs.h"
@@ -38,28 +43,56 @@ int runOperatorCommand(Command command, const LimiterSeams& seams) {
   return result.exit_status;
 }
 
-Response decide(const CgiInputs& inputs, const LimiterSeams& seams) {
-  const Config config = loadConfig(inputs.env);
+// What an admitted request of a guarded application runs.
+struct Launch {
+  Application application;
+  Config config;
+  std::string header_lines;  // the RateLimit fields, for Apache to merge
+};
+
+std::string headerLines(const HeaderList& headers) {
+  std::string lines;
+  for (const auto& [name, value] : headers) lines += name + ": " + value + "\r\n";
+  return lines;
+}
+
+// Decides one request. Returns the answer, or sets `launch` when the
+// request is admitted and an application is to answer it.
+Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optional<Launch>& launch) {
+  const bool guarding = runAsHandler(inputs.env);
+  const Config config = loadConfig(guarding ? handlerSettings(inputs.env) : inputs.env);
   configureNotification(config.error_mail, config.mail_command);
-  const std::string key = limiterKey(inputs, config.key_param);
+  const std::string key = requestKey(inputs, config.key, guarding);
+  std::optional<Application> application;
+  if (guarding) application = findApplication(inputs.env, config);
   if (seams.after_key_read) seams.after_key_read();
-  FileStore store(config.root);
-  Limiter limiter(store, seams.clock, config.limit);
-  try {
-    const Admission admission = limiter.admit(key);
-    if (!admission.collect_error.empty())
-      logLine("could not collect past windows of key " + key + ": " + admission.collect_error);
-    Response response = messageResponse(admission.decision.admitted ? 200 : 429);
-    response.headers = rateLimitHeaders(admission.decision);
-    return response;
-  } catch (const StoreError& e) {
-    if (!config.fail_open) throw;
-    // Fail-open is the operator's choice (ACCESS_FAIL_OPEN=1): availability
-    // over the limit. Still logged and mailed, since nothing is counted.
-    reportServerError(std::string("store failed, admitting unlimited (ACCESS_FAIL_OPEN=1): ") +
-                      e.what());
-    return messageResponse(200);
+  HeaderList headers;
+  bool admitted = false;
+  {
+    FileStore store(config.root);
+    Limiter limiter(store, seams.clock, config.limit);
+    try {
+      const Admission admission = limiter.admit(key);
+      if (!admission.collect_error.empty())
+        logLine("could not collect past windows of key " + key + ": " + admission.collect_error);
+      admitted = admission.decision.admitted;
+      headers = rateLimitHeaders(admission.decision);
+    } catch (const StoreError& e) {
+      if (!config.fail_open) throw;
+      // Fail-open is the operator's choice (ACCESS_FAIL_OPEN=1): availability
+      // over the limit. Still logged and mailed, since nothing is counted.
+      reportServerError(std::string("store failed, admitting unlimited (ACCESS_FAIL_OPEN=1): ") +
+                        e.what());
+      admitted = true;
+    }
   }
+  if (admitted && application) {
+    launch = Launch{*application, config, headerLines(headers)};
+    return Response{};
+  }
+  Response response = messageResponse(admitted ? 200 : 429);
+  response.headers = headers;
+  return response;
 }
 
 }  // namespace
@@ -73,10 +106,21 @@ int runLimiter(int argc, char** argv, const LimiterSeams& seams) {
   prepareCgiRun(kProgram);
   const CgiInputs inputs = processInputs();
   Response response;
+  std::optional<Launch> launch;
   try {
-    response = decide(inputs, seams);
+    response = decide(inputs, seams, launch);
   } catch (...) {
+    launch.reset();
     response = responseForException(std::current_exception());
+  }
+  if (launch) {
+    // The application's answer is the response; the limiter writes nothing
+    // more unless the exec fails.
+    execApplication(launch->application, launch->config, launch->header_lines,
+                    *inputs.body_kept);
+    reportServerError(statusLine(500) + ": could not run " + launch->application.resolved_file +
+                      ": " + std::strerror(errno));
+    response = messageResponse(500);
   }
   drainRequestBody(inputs);
   sendResponse(response, isHeadRequest(inputs.env));

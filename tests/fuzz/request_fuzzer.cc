@@ -62,7 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   };
 
   try {
-    const std::string key = limiterKey(inputs, "app_id");
+    const std::string key = access_limiter::requestKey(inputs, access_limiter::KeySource{}, false);
     if (!isValidKey(key)) violated("an accepted key is valid");
     if (key.find('/') != std::string::npos || key.front() == '.')
       violated("an accepted key stays one component inside ACCESS_ROOT");

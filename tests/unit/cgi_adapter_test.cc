@@ -37,7 +37,7 @@ struct FakeRequest {
 // The status a request is answered with: 200 when a key is extracted.
 int statusOf(FakeRequest request, std::string* key = nullptr) {
   try {
-    std::string k = limiterKey(request.inputs(), "app_id");
+    std::string k = requestKey(request.inputs(), KeySource{}, false);
     if (key != nullptr) *key = k;
     return 200;
   } catch (const HttpError& e) {
@@ -124,7 +124,7 @@ BOOST_AUTO_TEST_CASE(four_hundreds_name_the_problem) {
   FakeRequest request{{{"QUERY_STRING", "app_id=../x"}}, ""};
   Response r;
   try {
-    limiterKey(request.inputs(), "app_id");
+    requestKey(request.inputs(), KeySource{}, false);
   } catch (...) {
     r = responseForException(std::current_exception());
   }
@@ -139,7 +139,7 @@ BOOST_AUTO_TEST_CASE(refused_bodies_are_drained_before_answering) {
                        {"CONTENT_LENGTH", "3000"}},
                       body + "next-request-bytes"};
   CgiInputs inputs = request.inputs();
-  BOOST_CHECK_THROW(limiterKey(inputs, "app_id"), HttpError);  // 415, body unread
+  BOOST_CHECK_THROW(requestKey(inputs, KeySource{}, false), HttpError);  // 415, body unread
   BOOST_TEST(request.offset == 0u);
   drainRequestBody(inputs);
   BOOST_TEST(request.offset == 3000u);  // exactly the announced body, no more
@@ -151,7 +151,7 @@ BOOST_AUTO_TEST_CASE(a_read_body_is_not_read_twice) {
                        {"CONTENT_LENGTH", "8"}},
                       "app_id=kMORE"};
   CgiInputs inputs = request.inputs();
-  BOOST_TEST(limiterKey(inputs, "app_id") == "k");
+  BOOST_TEST(requestKey(inputs, KeySource{}, false) == "k");
   drainRequestBody(inputs);
   BOOST_TEST(request.offset == 8u);
 }

@@ -23,7 +23,7 @@ BOOST_AUTO_TEST_CASE(defaults_are_the_seed_samples_values) {
   Config c = loadConfig(envOf({}));
   BOOST_TEST(c.limit == 10);
   BOOST_TEST(c.root == "/tmp/access");
-  BOOST_TEST(c.key_param == "app_id");
+  BOOST_TEST(describeKeySource(c.key) == "app_id");
   BOOST_TEST(!c.fail_open);
   BOOST_TEST(c.error_mail.empty());
 }
@@ -37,7 +37,7 @@ BOOST_AUTO_TEST_CASE(valid_values_are_taken) {
                                {"ACCESS_MAIL_COMMAND", "/usr/bin/msmtp"}}));
   BOOST_TEST(c.limit == 100000);
   BOOST_TEST(c.root == "/mnt/gluster/access");
-  BOOST_TEST(c.key_param == "api_key");
+  BOOST_TEST(describeKeySource(c.key) == "api_key");
   BOOST_TEST(c.fail_open);
   BOOST_TEST(c.error_mail == "ops@example.com");
   BOOST_TEST(c.mail_command == "/usr/bin/msmtp");
