@@ -86,7 +86,10 @@ http() {
   curl -s "${head[@]}" -D "$WORK/headers" -o "$WORK/body" "$@" "$url"
   RC=$?
   [ "$method" = HEAD ] && : >"$WORK/body"  # curl -I writes the headers there too
-  OUT=$( (sed -n '1s|^HTTP/[0-9.]* |Status: |p' "$WORK/headers"; sed '1d' "$WORK/headers"; cat "$WORK/body" 2>/dev/null) | tr -d '\r')
+  # Only the final answer's headers: not those of a "100 Continue" before it.
+  awk '/^HTTP\// { block = "" } { block = block $0 "\n" } END { printf "%s", block }' \
+    "$WORK/headers" >"$WORK/final-headers"
+  OUT=$( (sed -n '1s|^HTTP/[0-9.]* |Status: |p' "$WORK/final-headers"; sed '1d' "$WORK/final-headers"; cat "$WORK/body" 2>/dev/null) | tr -d '\r')
   ERR=""
 }
 

@@ -15,6 +15,9 @@ chmod 0755 "$WORK"
 ROOT="$WORK/deployed-root"
 URL="http://127.0.0.1/cgi-bin/access-limiter"
 BROKEN=/etc/apache2/conf-enabled/zz-access-limiter-test-broken.conf
+# A CGI application under the default site's DocumentRoot, to protect.
+APP_DIR=/var/www/html/access-limiter-test-api-$$
+APP_URL="http://127.0.0.1/access-limiter-test-api-$$"
 apache_pid() { cat /var/run/apache2/apache2.pid 2>/dev/null; }
 was_running=no
 [ -n "$(apache_pid)" ] && kill -0 "$(apache_pid)" 2>/dev/null && was_running=yes
@@ -23,7 +26,8 @@ restore() {
   [ -f "$WORK/sshd.pid" ] && kill "$(cat "$WORK/sshd.pid")" 2>/dev/null
   rm -f "$BROKEN"
   "$DEPLOY" --local --remove >/dev/null 2>&1
-  for module in cgid headers env; do
+  rm -rf "$APP_DIR"
+  for module in cgid headers env actions; do
     if ! grep -qx "$module.load" <<<"$mods_before" && [ -e "/etc/apache2/mods-enabled/$module.load" ]; then
       a2dismod -q -f "$module" >/dev/null
     fi
@@ -70,6 +74,31 @@ is "$(status) $(body)" '200 {"status":"ok"}' "the deployed health check answers 
 ok $? "deploying again exits 0"
 like "$(cat "$WORK/again.log")" 'nothing changed; Apache not reloaded' "deploying the same again changes nothing"
 
+# Protect an application: its scripts run only behind the limiter.
+mkdir -p "$APP_DIR"
+cat >"$APP_DIR/app.cgi" <<SCRIPT
+#!/bin/sh
+echo run >>"$WORK/app-runs"
+printf 'Status: 201 Created\r\nContent-Type: text/plain\r\n\r\nfrom the application\n'
+SCRIPT
+echo 'static page' >"$APP_DIR/page.html"
+chmod 0755 "$APP_DIR/app.cgi" && chmod 0644 "$APP_DIR/page.html" && touch "$WORK/app-runs" && chmod 0666 "$WORK/app-runs"
+"$DEPLOY" --local --set ACCESS_LIMIT=3 --set "ACCESS_ROOT=$ROOT" --protect "$APP_DIR" --extension cgi >"$WORK/protect.log" 2>&1
+ok $? "deploy --protect exits 0" || cat "$WORK/protect.log"
+like "$(cat "$WORK/protect.log")" "protected: $APP_DIR \(\*\.cgi\)" "it says what it protects"
+ok "$([ -L /etc/apache2/conf-enabled/access-limiter-guard.conf ]; echo $?)" "the guard conf is enabled"
+wait_for_fresh_second
+codes=""
+for _ in 1 2 3 4; do http GET "$APP_URL/app.cgi?app_id=guarded"; codes="$codes$(status) "; done
+is "$codes" "201 201 201 429 " "the protected script answers until the limit, then the limiter answers 429"
+is "$(wc -l <"$WORK/app-runs")" 3 "the application ran three times, not four"
+http GET "$APP_URL/app.cgi"
+is "$(status)" 401 "no key: 401 from the limiter"
+http GET "$APP_URL/page.html"
+is "$(status) $(body)" "200 static page" "--extension cgi: other files are served as before"
+"$DEPLOY" --local --protect /no/such/dir >"$WORK/protect-bad.log" 2>&1
+is "$? $(cat "$WORK/protect-bad.log")" "1 deploy: --protect /no/such/dir: no such directory" "a missing directory is refused before any change"
+
 # A broken config elsewhere: the check fails and everything is rolled back.
 conf_before=$(md5sum </etc/apache2/conf-available/access-limiter.conf)
 echo "ThisIsNotAnApacheDirective on" >"$BROKEN"
@@ -84,6 +113,7 @@ is "$(header RateLimit-Policy)" '"default";q=3;w=1' "Apache still serves the pre
 "$DEPLOY" --local --remove >"$WORK/remove.log" 2>&1
 ok $? "deploy --remove exits 0"
 ok "$([ ! -e /usr/lib/cgi-bin/access-limiter ] && [ ! -e /etc/apache2/conf-available/access-limiter.conf ]; echo $?)" "--remove takes the programs and the conf away"
+ok "$([ ! -e /etc/apache2/conf-available/access-limiter-guard.conf ] && [ ! -e /etc/apache2/conf-enabled/access-limiter-guard.conf ]; echo $?)" "--remove takes the guard conf away"
 
 # The inventory path: a real sshd on loopback stands in for a web node, with
 # a host key and an authorized key made here; the node is this machine.
