@@ -43,7 +43,8 @@ class Limiter {
   Limiter(Store& store, const Clock& clock, int limit)
       : store_(store), clock_(clock), limit_(limit) {}
 
-  // Throws StoreError when the store cannot answer; never admits then. The
+  // Throws StoreError when the store cannot answer, or when every attempt
+  // was outlived by its window (kMaxAttempts); never admits then. The
   // request that opens a window also collects the key's past windows. It
   // leaves windows ahead of its clock alone, even far ahead: from here a
   // node whose own clock lags cannot tell them from the current windows of
@@ -51,6 +52,13 @@ class Limiter {
   Admission admit(const std::string& key);
 
  private:
+  // Decisions started over because their window ended before their claim.
+  static constexpr int kMaxAttempts = 3;
+  // A claim this many windows late is not checked, just decided again.
+  static constexpr Second kMaxCheckedWindows = 8;
+
+  bool superseded(const std::string& key, Second window);
+
   Store& store_;
   const Clock& clock_;
   int limit_;

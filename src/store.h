@@ -15,6 +15,10 @@ namespace access_limiter {
 class StoreError : public std::runtime_error {
  public:
   StoreError(const std::string& call, const std::string& path, int error_number);
+  // A failure that is not one system call's: the message says what, and
+  // error_number (ETIMEDOUT, say) classifies it.
+  StoreError(const std::string& message, int error_number)
+      : std::runtime_error(message), error_number_(error_number) {}
   int errorNumber() const { return error_number_; }
 
  private:

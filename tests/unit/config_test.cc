@@ -84,3 +84,35 @@ BOOST_AUTO_TEST_CASE(an_empty_mail_address_means_off) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(key_sources)
+
+BOOST_AUTO_TEST_CASE(each_source_round_trips_through_check_config) {
+  for (const char* text : {"app_id", "header:X-Api-Key", "remote-addr", "api.key-2"}) {
+    BOOST_TEST_CONTEXT(text) {
+      BOOST_TEST(describeKeySource(loadConfig(envOf({{"ACCESS_KEY", text}})).key) == text);
+    }
+  }
+  const KeySource param = loadConfig(envOf({{"ACCESS_KEY", "param:token"}})).key;
+  BOOST_TEST((param.kind == KeySource::Kind::kParameter));
+  BOOST_TEST(param.name == "token");
+  const KeySource header = loadConfig(envOf({{"ACCESS_KEY", "header:X-Api-Key"}})).key;
+  BOOST_TEST((header.kind == KeySource::Kind::kHeader));
+  BOOST_TEST(header.name == "X-Api-Key");
+}
+
+BOOST_AUTO_TEST_CASE(bad_sources_are_refused_with_the_syntax) {
+  for (const char* text : {"", "header:", "header:X_Api_Key", "header:a b", "param:",
+                           "cookie:x", "header:X-Api-Key:extra", "k&x"}) {
+    BOOST_TEST_CONTEXT(text) {
+      try {
+        loadConfig(envOf({{"ACCESS_KEY", text}}));
+        BOOST_FAIL("accepted");
+      } catch (const ConfigError& e) {
+        BOOST_TEST(std::string(e.what()).find("header:NAME or remote-addr") != std::string::npos);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -153,6 +153,63 @@ BOOST_AUTO_TEST_CASE(the_claim_loop_is_bounded_by_the_limit) {
   BOOST_TEST(store.claims == 5);
 }
 
+// A store whose claims take a while: the clock moves on while one is made,
+// as when a process is descheduled or a volume is slow.
+class SlowClaims final : public Store {
+ public:
+  SlowClaims(Store& inner, FakeClock& clock) : inner_(inner), clock_(clock) {}
+  WindowState read(const std::string& k, Second now, int limit) override { return inner_.read(k, now, limit); }
+  bool claimSlot(const std::string& k, Second window, int slot) override {
+    const bool claimed = inner_.claimSlot(k, window, slot);
+    clock_.set(clock_.now() + claim_seconds);
+    return claimed;
+  }
+  Collection collectKey(const std::string& k, Second from, Second until) override {
+    return inner_.collectKey(k, from, until);
+  }
+  Collection collectAll(Second from, Second until) override { return inner_.collectAll(from, until); }
+  void probe() override {}
+  Second claim_seconds = 0;
+
+ private:
+  Store& inner_;
+  FakeClock& clock_;
+};
+
+BOOST_AUTO_TEST_CASE(a_claim_outlived_by_its_window_is_decided_again) {
+  MemoryStore memory;
+  FakeClock clock(1000);
+  SlowClaims store(memory, clock);
+  Limiter limiter(store, clock, 2);
+  BOOST_TEST(limiter.admit("k").decision.admitted);
+  BOOST_TEST(limiter.admit("k").decision.admitted);
+  clock.set(1002);
+  BOOST_TEST(limiter.admit("k").decision.window == 1002);  // collects window 1000
+  // A straggler that read the clock at 1000 and claims two seconds later:
+  // window 1000 is gone, so its claim would re-open it.
+  clock.set(1000);
+  store.claim_seconds = 2;
+  Decision late = limiter.admit("k").decision;
+  BOOST_TEST(late.admitted);
+  BOOST_TEST(late.window == 1002);  // counted where the others count now
+  BOOST_TEST(memory.slotsTaken("k", 1002) == 2);
+  store.claim_seconds = 0;
+  clock.set(1002);
+  BOOST_TEST(!limiter.admit("k").decision.admitted);
+}
+
+BOOST_AUTO_TEST_CASE(a_store_too_slow_for_any_window_is_an_error) {
+  MemoryStore memory;
+  FakeClock clock(1000);
+  SlowClaims store(memory, clock);
+  Limiter limiter(store, clock, 5);
+  memory.claimSlot("k", 1003, 0);  // each attempt finds the world moved on
+  memory.claimSlot("k", 1006, 0);
+  memory.claimSlot("k", 1009, 0);
+  store.claim_seconds = 3;
+  BOOST_CHECK_THROW(limiter.admit("k"), StoreError);
+}
+
 BOOST_AUTO_TEST_CASE(store_failure_is_an_error_not_a_decision) {
   MemoryStore store;
   FakeClock clock(1000);
