@@ -58,9 +58,14 @@ class PreparedInput final : public cgicc::CgiInput {
 };
 
 // Every value of parameter `name` in form-encoded `data`, decoded by cgicc.
-void collectValues(const std::string& method, const std::string& data,
+// Only '&' separates parameters, as in PHP and most frameworks behind us;
+// cgicc also splits at ';', so a ';' is handed to it encoded.
+void collectValues(const std::string& method, const std::string& raw,
                    const std::string& name, std::vector<std::string>& values) {
-  if (data.empty()) return;
+  if (raw.empty()) return;
+  std::string data;
+  data.reserve(raw.size());
+  for (char c : raw) data += c == ';' ? std::string("%3B") : std::string(1, c);
   PreparedInput input(method, method == "POST" ? "" : data,
                       method == "POST" ? data : "");
   cgicc::Cgicc form(&input);
@@ -135,14 +140,17 @@ std::string readPostBody(const CgiInputs& inputs, const std::string& too_large) 
   if (!framing->to_end_of_input && framing->length == 0) return std::string();
   if (framing->length > kMaxBodyBytes) throw HttpError(413, too_large);
   const std::string type = mediaType(envString(inputs.env, "CONTENT_TYPE"));
-  if (type != kFormType)
-    throw HttpError(415, std::string("a POST body must be ") + kFormType);
   std::string& body = *inputs.body_kept;
   if (framing->to_end_of_input) {
+    // Only reading tells whether a chunked body is empty; an empty one is
+    // no body, whatever its type.
     readBody(inputs, body, kMaxBodyBytes + 1);
+    if (body.empty()) return body;
+    if (type != kFormType) throw HttpError(415, std::string("a POST body must be ") + kFormType);
     if (body.size() > kMaxBodyBytes) throw HttpError(413, too_large);
     return body;
   }
+  if (type != kFormType) throw HttpError(415, std::string("a POST body must be ") + kFormType);
   readBody(inputs, body, framing->length);
   if (body.size() < framing->length)
     throw HttpError(400, "the request body is shorter than its Content-Length");
@@ -170,7 +178,7 @@ std::string headerVariable(const std::string& header) {
 
 // The key standing for a header's value or an address (key.h encodeKey).
 std::string keyOfValue(const std::string& value, const std::string& what) {
-  if (value.empty()) throw HttpError(401, "");
+  if (value.empty()) throw HttpError(401, what + " is missing: the request must carry a key");
   std::string key = encodeKey(value);
   if (key.size() > kMaxKeyBytes)
     throw HttpError(400, what + " is too long to be a key: at most " +
@@ -228,7 +236,8 @@ std::string requestKey(const CgiInputs& inputs, const KeySource& source, bool gu
   if (values.size() > 1)
     throw HttpError(400, name + " must be given once, not " + std::to_string(values.size()) +
                              " times");
-  if (values.empty() || values.front().empty()) throw HttpError(401, "");
+  if (values.empty() || values.front().empty())
+    throw HttpError(401, "no " + name + " was given: the request must carry a key");
   if (!isValidKey(values.front())) throw HttpError(400, name + " " + keyRule());
   return values.front();
 }

@@ -118,7 +118,12 @@ std::string describeKeySource(const KeySource& source) {
 Config loadConfig(const EnvLookup& env) {
   Config config;
   if (const char* v = env("ACCESS_LIMIT")) config.limit = parseLimit("ACCESS_LIMIT", v);
-  if (const char* v = env("ACCESS_ROOT")) config.root = parseAbsolutePath("ACCESS_ROOT", v);
+  if (const char* v = env("ACCESS_ROOT")) {
+    config.root = parseAbsolutePath("ACCESS_ROOT", v);
+    // --gc removes empty directories with key names below the root.
+    if (config.root.find_first_not_of('/') == std::string::npos)
+      reject("ACCESS_ROOT", v, "must be a directory of its own, not /");
+  }
   if (const char* v = env("ACCESS_KEY")) config.key = parseKeySource("ACCESS_KEY", v);
   if (const char* v = env("ACCESS_FAIL_OPEN")) config.fail_open = parseSwitch("ACCESS_FAIL_OPEN", v);
   if (const char* v = env("ACCESS_ERROR_MAIL")) config.error_mail = parseMailAddress("ACCESS_ERROR_MAIL", v);

@@ -48,25 +48,33 @@ std::string slotName(Second window, int slot) {
   return std::to_string(window) + "-" + std::to_string(slot);
 }
 
-// The window of a slot file name. Anything else found in a key directory is
-// not ours and is left alone.
+// True for a decimal number as slotName writes one: digits, no leading zero.
+bool isCanonicalNumber(std::string_view digits) {
+  if (digits.empty() || (digits.size() > 1 && digits.front() == '0')) return false;
+  for (char c : digits)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+// The window of a slot file name, exactly as slotName writes it. Anything
+// else found in a key directory is not ours and is left alone.
 std::optional<Second> parseSlotWindow(std::string_view name) {
   std::size_t dash = name.find('-');
-  if (dash == 0 || dash == std::string_view::npos || dash > 18 || dash + 1 == name.size() ||
-      name.size() - dash > 7)
+  if (dash == std::string_view::npos || dash > 18 || name.size() - dash > 7 ||
+      !isCanonicalNumber(name.substr(0, dash)) || !isCanonicalNumber(name.substr(dash + 1)))
     return std::nullopt;
   Second window = 0;
-  for (char c : name.substr(0, dash)) {
-    if (c < '0' || c > '9') return std::nullopt;
-    window = window * 10 + (c - '0');
-  }
-  for (char c : name.substr(dash + 1))
-    if (c < '0' || c > '9') return std::nullopt;
+  for (char c : name.substr(0, dash)) window = window * 10 + (c - '0');
   return window;
 }
 
-// The entry names of the directory open at `dir_fd`, except "." and "..".
-std::vector<std::string> listDirectory(int dir_fd, const std::string& path) {
+struct Entry {
+  std::string name;
+  unsigned char type;  // dirent's d_type: DT_REG, DT_DIR, ..., or DT_UNKNOWN
+};
+
+// The entries of the directory open at `dir_fd`, except "." and "..".
+std::vector<Entry> listDirectory(int dir_fd, const std::string& path) {
   int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) throw StoreError("opendir", path, errno);
   DIR* dir = fdopendir(fd);
@@ -75,13 +83,13 @@ std::vector<std::string> listDirectory(int dir_fd, const std::string& path) {
     close(fd);
     throw StoreError("opendir", path, error);
   }
-  std::vector<std::string> names;
+  std::vector<Entry> names;
   for (;;) {
     errno = 0;
     dirent* entry = readdir(dir);
     if (entry == nullptr) break;
     std::string_view name(entry->d_name);
-    if (name != "." && name != "..") names.emplace_back(name);
+    if (name != "." && name != "..") names.push_back(Entry{std::string(name), entry->d_type});
   }
   const int error = errno;
   closedir(dir);
@@ -89,17 +97,30 @@ std::vector<std::string> listDirectory(int dir_fd, const std::string& path) {
   return names;
 }
 
+// True when the entry is a regular file: a slot, if its name is one. A link,
+// a directory or a device named like a slot is not ours.
+bool isRegularFile(int dir_fd, const Entry& entry) {
+  if (entry.type != DT_UNKNOWN) return entry.type == DT_REG;
+  struct stat st {};
+  return fstatat(dir_fd, entry.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
 // Unlinks the slot files in `dir_fd` whose window is outside [keep_from,
-// keep_until], adding what it removed to `done`.
+// keep_until], adding what it removed to `done`, and what it could not to
+// done.errors: it goes on past each.
 void removeSlotsOutside(int dir_fd, const std::string& path, Second keep_from,
                         Second keep_until, Collection& done) {
   std::vector<Second> cleared;
-  for (const std::string& name : listDirectory(dir_fd, path)) {
+  for (const Entry& entry : listDirectory(dir_fd, path)) {
+    const std::string& name = entry.name;
     const std::optional<Second> window = parseSlotWindow(name);
     if (!window || (*window >= keep_from && *window <= keep_until)) continue;
+    if (!isRegularFile(dir_fd, entry)) continue;
     // ENOENT: another collector was first.
-    if (unlinkat(dir_fd, name.c_str(), 0) != 0 && errno != ENOENT)
-      throw StoreError("unlink", path + "/" + name, errno);
+    if (unlinkat(dir_fd, name.c_str(), 0) != 0 && errno != ENOENT) {
+      done.errors.push_back(StoreError("unlink", path + "/" + name, errno).what());
+      continue;
+    }
     if (std::find(cleared.begin(), cleared.end(), *window) != cleared.end()) continue;
     cleared.push_back(*window);
     ++done.windows_removed;
@@ -147,7 +168,10 @@ int FileStore::keyDirectory(const std::string& key, bool create) {
   const int root_fd = rootDirectory(create);
   if (root_fd < 0) return -1;
   int fd = openat(root_fd, key.c_str(), kDirectoryFlags);
-  if (fd < 0 && errno == ENOENT && create) {
+  // Retrying a vanished directory, not failures: `--gc` may remove an idle
+  // key's empty directory between our mkdir and our open. Three rounds
+  // cover any realistic interleaving.
+  for (int round = 0; fd < 0 && errno == ENOENT && create && round < 3; ++round) {
     if (mkdirat(root_fd, key.c_str(), kDirectoryMode) != 0 && errno != EEXIST)
       throw StoreError("mkdir", keyPath(key), errno);
     fd = openat(root_fd, key.c_str(), kDirectoryFlags);
@@ -192,11 +216,13 @@ int FileStore::countTaken(int key_fd, const std::string& key, Second window, int
   return taken_below;
 }
 
-// A stat per window from now to now + kClockSkewToleranceSeconds: no listing.
+// A stat per window from now + kClockSkewToleranceSeconds down to now, the
+// newest first, so a node whose clock lags counts in the window a node ahead
+// already opened: no listing.
 WindowState FileStore::read(const std::string& key, Second now, int limit) {
   const int key_fd = keyDirectory(key, false);
   if (key_fd < 0) return {};
-  for (Second window = now; window <= now + kClockSkewToleranceSeconds; ++window)
+  for (Second window = now + kClockSkewToleranceSeconds; window >= now; --window)
     if (slotExists(key_fd, key, window, 0))
       return WindowState{window, countTaken(key_fd, key, window, limit)};
   return {};
@@ -230,11 +256,14 @@ Collection FileStore::collectKey(const std::string& key, Second keep_from, Secon
 
 Collection FileStore::collectAll(Second keep_from, Second keep_until) {
   Collection done;
+  // A missing root is an error here, not an empty store: a mistyped path or
+  // an unmounted volume must not look like a store with nothing to collect.
   const int root_fd = rootDirectory(false);
-  if (root_fd < 0) return done;
-  for (const std::string& name : listDirectory(root_fd, root_)) {
+  if (root_fd < 0) throw StoreError("open", root_, ENOENT);
+  for (const Entry& entry : listDirectory(root_fd, root_)) {
+    const std::string& name = entry.name;
     // Not a key name: not ours (probes, lost+found, an operator's files).
-    if (!isValidKey(name)) continue;
+    if (!isValidKey(name) || (entry.type != DT_UNKNOWN && entry.type != DT_DIR)) continue;
     const std::string path = keyPath(name);
     Fd key_dir(openat(root_fd, name.c_str(), kDirectoryFlags));
     if (key_dir.get() < 0) {
@@ -243,12 +272,13 @@ Collection FileStore::collectAll(Second keep_from, Second keep_until) {
         done.errors.push_back(StoreError("open", path, errno).what());
       continue;
     }
+    const std::size_t errors_before = done.errors.size();
     try {
       removeSlotsOutside(key_dir.get(), path, keep_from, keep_until, done);
     } catch (const StoreError& e) {
       done.errors.push_back(e.what());
-      continue;
     }
+    if (done.errors.size() != errors_before) continue;
     // Succeeds only when the key is idle; a request that claimed a slot
     // meanwhile makes it fail with ENOTEMPTY, which is the right outcome.
     if (unlinkat(root_fd, name.c_str(), AT_REMOVEDIR) == 0)

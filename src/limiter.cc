@@ -71,8 +71,14 @@ Admission Limiter::admit(const std::string& key) {
       // one directory scan per key per window, never one per request.
       if (d.slot == 0) {
         try {
-          store_.collectKey(key, d.window - kClockSkewToleranceSeconds,
-                            std::numeric_limits<Second>::max());
+          const Collection done = store_.collectKey(key, d.window - kClockSkewToleranceSeconds,
+                                                    std::numeric_limits<Second>::max());
+          if (!done.errors.empty())
+            result.collect_error =
+                done.errors.front() +
+                (done.errors.size() > 1
+                     ? " (and " + std::to_string(done.errors.size() - 1) + " more)"
+                     : std::string());
         } catch (const StoreError& e) {
           result.collect_error = e.what();
         }

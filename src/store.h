@@ -68,7 +68,8 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  // The window of `key` to count in at `now` (see WindowState), and its
+  // The window of `key` to count in at `now` (see WindowState: the newest
+  // window from now to now + kClockSkewToleranceSeconds), and its
   // taken-slot count (at most `limit`). Reads only; never creates anything.
   virtual WindowState read(const std::string& key, Second now, int limit) = 0;
 
@@ -78,12 +79,14 @@ class Store {
 
   // Removes the windows of `key` outside [keep_from, keep_until]: past ones,
   // and ones so far ahead that a clock must have been off when they were made.
+  // Goes on past slots it cannot remove and lists them in Collection::errors;
+  // throws only when the key cannot be listed.
   virtual Collection collectKey(const std::string& key, Second keep_from, Second keep_until) = 0;
 
   // The same for every key, and removes key directories left empty. For idle
   // keys, which no request will collect. Goes on past entries it cannot
   // collect and lists them in Collection::errors; throws only when the root
-  // itself cannot be listed.
+  // itself cannot be listed (a missing root included).
   virtual Collection collectAll(Second keep_from, Second keep_until) = 0;
 
   // Proves the store can be written now: creates and removes a probe entry

@@ -26,7 +26,7 @@ mkdir -p "$ROOT/idle" && touch "$ROOT/idle/1000000000-0"
 [ "$(id -u)" -eq 0 ] && chown -R www-data:www-data "$ROOT"
 for query in --gc --help --version --check-config app_id anything '--gc+--help' '-h'; do
   http GET "$LIMITER_URL?$query"
-  is "$(status) $(body)" '401 {"message":"Unauthorized"}' "?$query: 401 JSON, no operator command"
+  is "$(status) $(body)" '401 {"message":"Unauthorized","detail":"no app_id was given: the request must carry a key"}' "?$query: 401 JSON, no operator command"
   is "$(header Content-Type)" 'application/json; charset=utf-8' "?$query: a JSON answer, not help text"
 done
 ok "$([ -e "$ROOT/idle/1000000000-0" ]; echo $?)" "?--gc from the web collected nothing"

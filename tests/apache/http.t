@@ -29,7 +29,7 @@ like "$(header RateLimit)" '^"default";r=9;t=1$' "RateLimit through Apache"
 ok "$([ -d "$ROOT/demo" ]; echo $?)" "SetEnv ACCESS_ROOT reaches the CGI"
 
 http GET "$LIMITER_URL"
-is "$(status) $(body)" '401 {"message":"Unauthorized"}' "no key: 401 JSON"
+is "$(status) $(body)" '401 {"message":"Unauthorized","detail":"no app_id was given: the request must carry a key"}' "no key: 401 JSON"
 http GET "$LIMITER_URL?app_id=../../etc"
 is "$(status)" 400 "traversal key: 400"
 like "$(body)" '"detail":"app_id must be' "traversal key: the 400 says what a key may be"

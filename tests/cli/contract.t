@@ -29,7 +29,7 @@ is "$ERR" "" "nothing logged for an admitted request"
 # No key: 401.
 cgi "$LIMITER" QUERY_STRING=''
 is "$(status)" 401 "no key answers 401"
-is "$(body)" '{"message":"Unauthorized"}' "401 body"
+is "$(body)" '{"message":"Unauthorized","detail":"no app_id was given: the request must carry a key"}' "401 body names what is missing"
 cgi "$LIMITER" QUERY_STRING='app_id='
 is "$(status)" 401 "an empty key answers 401"
 is "$(header RateLimit)" "" "no RateLimit fields without a key"
@@ -84,6 +84,8 @@ is "$(status)" 500 "a relative ACCESS_ROOT answers 500"
 cgi "$LIMITER" QUERY_STRING='app_id=demo' ACCESS_ROOT="/tmp/$(printf 'a%.0s' $(seq 256))/access"
 is "$(status)" 500 "an ACCESS_ROOT component over 255 bytes answers 500, not a 503 per request"
 like "$ERR" 'ACCESS_ROOT=.*each component at most 255' "the log line gives the rule"
+err=$(ACCESS_ROOT=/ "$LIMITER" --check-config 2>&1 >/dev/null); rc=$?
+is "$rc $err" '1 access-limiter: ACCESS_ROOT="/": must be a directory of its own, not /' "ACCESS_ROOT=/ is refused (--gc removes empty key-named directories)"
 err=$(ACCESS_ROOT=$'/tmp/a\nb' "$LIMITER" --check-config 2>&1 >/dev/null); rc=$?
 is "$rc" 1 "--check-config refuses an ACCESS_ROOT with a newline"
 like "$err" 'no control characters' "and says why"
@@ -110,7 +112,7 @@ for args in --gc --help --version --check-config app_id '--gc --help'; do
   # shellcheck disable=SC2086 # the words are the arguments
   env GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET QUERY_STRING="$args" "$LIMITER" $args >"$WORK/out" 2>"$WORK/err"
   OUT=$(tr -d '\r' <"$WORK/out")
-  is "$(status) $(body)" '401 {"message":"Unauthorized"}' "CGI run with arguments '$args': 401 JSON, no command"
+  is "$(status) $(body)" '401 {"message":"Unauthorized","detail":"no app_id was given: the request must carry a key"}' "CGI run with arguments '$args': 401 JSON, no command"
 done
 ok "$([ -e "$ROOT/webidle/1000000000-0" ]; echo $?)" "a CGI run with --gc collected nothing"
 env GATEWAY_INTERFACE=CGI/1.1 QUERY_STRING=app_id=webkey "$LIMITER" --gc >"$WORK/out" 2>&1

@@ -58,6 +58,10 @@ ok "$([ ! -e "$ACCESS_ROOT/chunkedbig" ]; echo $?)" "an oversized chunked body c
 consumed "$WORK/huge" REQUEST_METHOD=POST CONTENT_TYPE=$FORM HTTP_TRANSFER_ENCODING=chunked
 is "$(status) $LEFT" "413 5000" "a chunked body past the cap: 1 MiB drained, not more"
 
+: >"$WORK/empty"
+consumed "$WORK/empty" REQUEST_METHOD=POST HTTP_TRANSFER_ENCODING=chunked QUERY_STRING=app_id=emptychunked
+is "$(status)" 200 "an empty chunked body without a Content-Type is no body: 200, not 415"
+
 # From a shell (no CONTENT_LENGTH, no Transfer-Encoding) stdin is not a body:
 # a terminal or a pipe left open never makes the program wait.
 mkfifo "$WORK/open-pipe"

@@ -12,8 +12,10 @@ WindowState MemoryStore::read(const std::string& key, Second now, int limit) {
   maybeFail("read");
   auto k = keys_.find(key);
   if (k == keys_.end()) return {};
-  auto w = k->second.lower_bound(now);
-  if (w == k->second.end() || w->first > now + kClockSkewToleranceSeconds) return {};
+  auto past_newest = k->second.upper_bound(now + kClockSkewToleranceSeconds);
+  if (past_newest == k->second.begin()) return {};
+  auto w = std::prev(past_newest);
+  if (w->first < now) return {};
   int taken = 0;
   while (taken < limit && w->second.count(taken) > 0) ++taken;
   return WindowState{w->first, taken};
