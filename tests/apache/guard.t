@@ -70,11 +70,22 @@ Alias /hdr "$APP/cgi"
   SetEnv ACCESS_KEY header:X-Api-Key
   SetEnv ACCESS_LIMIT 1
 </Location>
+Alias /ip "$APP/cgi"
+<Location /ip>
+  SetEnv ACCESS_KEY remote-addr
+  SetEnv ACCESS_LIMIT 1
+</Location>
 Alias /outside "$APP/outside"
 <Directory "$APP/outside">
   Require all granted
 </Directory>
 CONF
+PORT6=$((PORT + 1000))
+IPV6=no
+if ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/128'; then
+  IPV6=yes
+  echo "Listen [::1]:$PORT6" >>"$WORK/guard.conf"
+fi
 if [ -n "$PHP_CGI" ]; then
   mkdir -p "$WORK/php-bin" && ln -s "$PHP_CGI" "$WORK/php-bin/php-cgi"
   cat >>"$WORK/guard.conf" <<CONF
@@ -190,6 +201,21 @@ is "$(status)" 429 "the same header value again: 429 (limit 1)"
 ok "$([ -d "$ROOT/sk~2Blive~2FAbC~3D~3D" ]; echo $?)" "counted under the header value, encoded"
 http GET "$URL/hdr/app.cgi"
 is "$(status)" 401 "no header: 401"
+
+# A key from the client's address, IPv4 and IPv6.
+http GET "$URL/ip/app.cgi"
+is "$(status)" 201 "keyed by the client's address: admitted"
+http GET "$URL/ip/app.cgi"
+is "$(status)" 429 "the same address again: 429 (limit 1)"
+ok "$([ -d "$ROOT/127.0.0.1" ]; echo $?)" "counted under 127.0.0.1"
+if [ "$IPV6" = yes ]; then
+  http GET "http://[::1]:$PORT6/ip/app.cgi" -g
+  is "$(status)" 201 "keyed by an IPv6 client address: admitted"
+  ok "$([ -d "$ROOT/~3A~3A1" ]; echo $?)" "::1 is counted under the safe name ~3A~3A1"
+else
+  skip "no IPv6 on lo here: a key from an IPv6 address was NOT tested through Apache"
+  skip "see above"
+fi
 
 # Nothing else executes.
 before=$(wc -l <"$RUNS")
