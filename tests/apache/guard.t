@@ -148,24 +148,30 @@ post "10 MiB of binary data" "$URL/api/app.cgi?app_id=upload" -H 'Content-Type: 
 printf 'app_id=chunkform&x=1' >"$WORK/body"
 post "a chunked form with the key inside" "$URL/api/app.cgi" -H 'Transfer-Encoding: chunked'
 
-# A burst of 12 concurrent requests in one second: exactly 5 runs. A burst
-# that straddles two seconds (seen on disk) is tried again on a fresh key.
+# Bursts of concurrent requests in one second. A burst that straddles two
+# seconds (seen on disk) is tried again on a fresh key.
 burst() { # burst URL-PREFIX KEY COUNT : prints the status codes, sorted
   local i
   for ((i = 0; i < $3; i++)); do echo "$1app_id=$2"; done |
     xargs -P "$3" -n 1 curl -s -o /dev/null -w '%{http_code}\n' | sort | uniq -c | awk '{print $2 "x" $1}' | tr '\n' ' '
 }
-for attempt in 1 2 3; do
-  before=$(runs cgi)
-  wait_for_fresh_second
-  codes=$(burst "$URL/api/app.cgi?" "burst$attempt" 12)
-  ran=$(($(runs cgi) - before))
-  windows=$(find "$ROOT/burst$attempt" -type f -printf '%f\n' | cut -d- -f1 | sort -u | wc -l)
-  [ "$windows" -eq 1 ] && break
-  echo "# burst $attempt straddled two seconds; trying again"
-done
-is "$codes" "201x5 429x7 " "12 concurrent requests, limit 5: five answers from the application, seven 429s"
-is "$ran" 5 "exactly five runs of the application"
+# burst_in_one_window URL-PREFIX KEY-BASE COUNT APP : sets CODES (burst's)
+# and RAN, how many times APP ran, for a burst that fell in one window.
+burst_in_one_window() {
+  local attempt before windows
+  for attempt in 1 2 3; do
+    before=$(runs "$4")
+    wait_for_fresh_second
+    CODES=$(burst "$1" "$2$attempt" "$3")
+    RAN=$(($(runs "$4") - before))
+    windows=$(find "$ROOT/$2$attempt" -type f -printf '%f\n' | cut -d- -f1 | sort -u | wc -l)
+    [ "$windows" -eq 1 ] && return
+    echo "# burst $attempt straddled two seconds; trying again"
+  done
+}
+burst_in_one_window "$URL/api/app.cgi?" burst 12 cgi
+is "$CODES" "201x5 429x7 " "12 concurrent requests, limit 5: five answers from the application, seven 429s"
+is "$RAN" 5 "exactly five runs of the application"
 
 # Several windows of load: never more than 5 runs in one window, and every
 # run is one admission. A window's slot files live at least a second before
@@ -248,17 +254,9 @@ else
   post "PHP: a form with the key inside" "$URL/php/hello.php"
   head -c 10485760 /dev/urandom >"$WORK/body"
   post "PHP: 10 MiB of binary data" "$URL/php/hello.php?app_id=phpupload" -H 'Content-Type: application/octet-stream'
-  for attempt in 1 2 3; do
-    before=$(runs php)
-    wait_for_fresh_second
-    codes=$(burst "$URL/php/hello.php?" "phpburst$attempt" 10)
-    ran=$(($(runs php) - before))
-    windows=$(find "$ROOT/phpburst$attempt" -type f -printf '%f\n' | cut -d- -f1 | sort -u | wc -l)
-    [ "$windows" -eq 1 ] && break
-    echo "# burst $attempt straddled two seconds; trying again"
-  done
-  is "$codes" "202x4 429x6 " "PHP: 10 concurrent requests, limit 4: four answers from PHP, six 429s"
-  is "$ran" 4 "PHP: exactly four runs; a rejection never starts php-cgi"
+  burst_in_one_window "$URL/php/hello.php?" phpburst 10 php
+  is "$CODES" "202x4 429x6 " "PHP: 10 concurrent requests, limit 4: four answers from PHP, six 429s"
+  is "$RAN" 4 "PHP: exactly four runs; a rejection never starts php-cgi"
 fi
 
 is "$(grep -c 'reset by peer' "$STATE/error.log")" 0 "no answer was cut by a connection reset"
