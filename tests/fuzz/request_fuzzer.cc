@@ -3,11 +3,15 @@
 // parsing (our guards, then cgicc), key validation and the error answer.
 //
 // Input: the five fields separated by '\n' (a missing field is unset; the
-// body takes the rest, newlines included). Properties checked:
+// body takes the rest, newlines included). The input's length picks the mode
+// (endpoint or guarding an application) and the key's source (parameter,
+// header, client address; the last two take QUERY_STRING's text as their
+// value). Properties checked:
 //   - a request either yields a key or raises an HttpError, nothing else;
 //   - a yielded key is valid, so it is one path component inside ACCESS_ROOT;
 //   - a refusal is a 4xx (405, 411-415 or 400/401), never a 5xx or a crash;
-//   - its rendered answer is a CGI response whose body is valid JSON.
+//   - its rendered answer is a CGI response whose body is valid JSON;
+//   - guarding, every body byte read is kept for the application.
 
 #include <cstddef>
 #include <cstdint>
@@ -46,6 +50,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     at = end + 1;
   }
   const std::string body = at <= input.size() ? input.substr(at) : std::string();
+  const bool guarding = size % 2 == 1;
+  KeySource source;
+  if ((size / 2) % 3 == 1) source = KeySource{KeySource::Kind::kHeader, "X-Api-Key"};
+  if ((size / 2) % 3 == 2) source = KeySource{KeySource::Kind::kRemoteAddress, ""};
+  if (env.count("QUERY_STRING") != 0) env["HTTP_X_API_KEY"] = env["REMOTE_ADDR"] = env["QUERY_STRING"];
   size_t offset = 0;
 
   CgiInputs inputs;
@@ -62,7 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   };
 
   try {
-    const std::string key = access_limiter::requestKey(inputs, access_limiter::KeySource{}, false);
+    const std::string key = requestKey(inputs, source, guarding);
     if (!isValidKey(key)) violated("an accepted key is valid");
     if (key.find('/') != std::string::npos || key.front() == '.')
       violated("an accepted key stays one component inside ACCESS_ROOT");
@@ -78,5 +87,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (json.HasParseError() || !json.IsObject() || !json.HasMember("message"))
       violated("the body is a JSON object with a message");
   }
+  if (guarding && *inputs.body_read != inputs.body_kept->size())
+    violated("guarding, every body byte read is kept for the application");
   return 0;
 }
