@@ -53,6 +53,7 @@ class FileStore final : public Store {
   int root_fd_ = -1;   // O_PATH descriptor of the root, once opened
   std::string key_;    // the key whose directory key_fd_ is
   int key_fd_ = -1;    // O_PATH descriptor of that key's directory
+  bool key_missing_ = false;  // key_'s directory was found missing
 };
 
 }  // namespace access_limiter
