@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -177,9 +178,10 @@ int FileStore::keyDirectory(const std::string& key, bool create) {
   // Retrying a vanished directory, not failures: `--gc` may remove an idle
   // key's empty directory between our mkdir and our open. Three rounds
   // cover any realistic interleaving.
+  bool made = false;
   for (int round = 0; fd < 0 && errno == ENOENT && create && round < 3; ++round) {
-    if (mkdirat(root_fd, key.c_str(), kDirectoryMode) != 0 && errno != EEXIST)
-      throw StoreError("mkdir", keyPath(key), errno);
+    made = mkdirat(root_fd, key.c_str(), kDirectoryMode) == 0;
+    if (!made && errno != EEXIST) throw StoreError("mkdir", keyPath(key), errno);
     fd = openat(root_fd, key.c_str(), kDirectoryFlags);
   }
   if (fd < 0) {
@@ -192,6 +194,8 @@ int FileStore::keyDirectory(const std::string& key, bool create) {
   }
   key_ = key;
   key_fd_ = fd;
+  key_made_ = made;
+  claimed_since_made_ = {std::numeric_limits<Second>::max(), std::numeric_limits<Second>::min()};
   return key_fd_;
 }
 
@@ -200,6 +204,7 @@ void FileStore::closeKeyDirectory() {
   key_fd_ = -1;
   key_.clear();
   key_missing_ = false;
+  key_made_ = false;
 }
 
 bool FileStore::slotExists(int key_fd, const std::string& key, Second window, int slot) {
@@ -250,6 +255,8 @@ bool FileStore::claimSlot(const std::string& key, Second window, int slot) {
                     kSlotMode);
     if (fd >= 0) {
       close(fd);
+      claimed_since_made_.first = std::min(claimed_since_made_.first, window);
+      claimed_since_made_.second = std::max(claimed_since_made_.second, window);
       return true;
     }
     if (errno == EEXIST) return false;
@@ -260,6 +267,11 @@ bool FileStore::claimSlot(const std::string& key, Second window, int slot) {
 
 Collection FileStore::collectKey(const std::string& key, Second keep_from, Second keep_until) {
   Collection done;
+  // A directory this object made holds only what it claimed since: nothing
+  // to list when all that is kept.
+  if (key_made_ && key_ == key && claimed_since_made_.first >= keep_from &&
+      claimed_since_made_.second <= keep_until)
+    return done;
   const int key_fd = keyDirectory(key, false);
   if (key_fd >= 0) removeSlotsOutside(key_fd, keyPath(key), keep_from, keep_until, done);
   return done;

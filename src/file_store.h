@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
 #include "store.h"
 
@@ -54,6 +55,8 @@ class FileStore final : public Store {
   std::string key_;    // the key whose directory key_fd_ is
   int key_fd_ = -1;    // O_PATH descriptor of that key's directory
   bool key_missing_ = false;  // key_'s directory was found missing
+  bool key_made_ = false;     // key_'s directory was made by this object
+  std::pair<Second, Second> claimed_since_made_;  // oldest and newest window claimed in it since
 };
 
 }  // namespace access_limiter
