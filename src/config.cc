@@ -83,6 +83,28 @@ KeySource parseKeySource(const char* name, const char* value) {
   return source;
 }
 
+// Seconds with up to three decimals, as milliseconds: "1", "0.25", "2.5".
+constexpr int kMinStoreTimeoutMs = 100;
+constexpr int kMaxStoreTimeoutMs = 60000;
+
+int parseStoreTimeout(const char* name, const char* value) {
+  const std::string rule = "must be seconds from " + describeSeconds(kMinStoreTimeoutMs) + " to " +
+                           describeSeconds(kMaxStoreTimeoutMs) +
+                           ", with at most three decimals (e.g. 1 or 0.5)";
+  const std::string text(value);
+  const std::size_t dot = text.find('.');
+  const std::string whole = text.substr(0, dot);
+  const std::string fraction = dot == std::string::npos ? "" : text.substr(dot + 1);
+  const bool digits_only = whole.find_first_not_of("0123456789") == std::string::npos &&
+                           fraction.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits_only || whole.empty() || whole.size() > 2 || fraction.size() > 3 ||
+      (dot != std::string::npos && fraction.empty()))
+    reject(name, value, rule);
+  const int ms = std::stoi(whole) * 1000 + (fraction.empty() ? 0 : std::stoi((fraction + "00").substr(0, 3)));
+  if (ms < kMinStoreTimeoutMs || ms > kMaxStoreTimeoutMs) reject(name, value, rule);
+  return ms;
+}
+
 bool parseSwitch(const char* name, const char* value) {
   std::string text(value);
   if (text == "0") return false;
@@ -106,6 +128,16 @@ std::string parseMailAddress(const char* name, const char* value) {
 
 }  // namespace
 
+std::string describeSeconds(int milliseconds) {
+  std::string text = std::to_string(milliseconds / 1000);
+  if (milliseconds % 1000 != 0) {
+    std::string fraction = std::to_string(1000 + milliseconds % 1000).substr(1);
+    while (fraction.back() == '0') fraction.pop_back();
+    text += "." + fraction;
+  }
+  return text;
+}
+
 std::string describeKeySource(const KeySource& source) {
   switch (source.kind) {
     case KeySource::Kind::kHeader: return "header:" + source.name;
@@ -126,6 +158,8 @@ Config loadConfig(const EnvLookup& env) {
   }
   if (const char* v = env("ACCESS_KEY")) config.key = parseKeySource("ACCESS_KEY", v);
   if (const char* v = env("ACCESS_FAIL_OPEN")) config.fail_open = parseSwitch("ACCESS_FAIL_OPEN", v);
+  if (const char* v = env("ACCESS_STORE_TIMEOUT"))
+    config.store_timeout_ms = parseStoreTimeout("ACCESS_STORE_TIMEOUT", v);
   if (const char* v = env("ACCESS_ERROR_MAIL")) config.error_mail = parseMailAddress("ACCESS_ERROR_MAIL", v);
   if (const char* v = env("ACCESS_MAIL_COMMAND"))
     config.mail_command = parseAbsolutePath("ACCESS_MAIL_COMMAND", v);
@@ -140,6 +174,7 @@ std::string describeConfig(const Config& config) {
          "ACCESS_ROOT=" + config.root + "\n" +
          "ACCESS_KEY=" + describeKeySource(config.key) + "\n" +
          "ACCESS_FAIL_OPEN=" + (config.fail_open ? "1" : "0") + "\n" +
+         "ACCESS_STORE_TIMEOUT=" + describeSeconds(config.store_timeout_ms) + "\n" +
          "ACCESS_ERROR_MAIL=" + config.error_mail + "\n" +
          "ACCESS_MAIL_COMMAND=" + config.mail_command + "\n" +
          "ACCESS_APP_ROOT=" + config.app_root + "\n" +

@@ -19,6 +19,9 @@ struct KeySource {
   std::string name = "app_id";  // the parameter's or the header's name
 };
 
+// Milliseconds as seconds, as --check-config prints them: 1500 -> "1.5".
+std::string describeSeconds(int milliseconds);
+
 // ACCESS_KEY's value for a source, as --check-config prints it.
 std::string describeKeySource(const KeySource& source);
 
@@ -30,6 +33,9 @@ struct Config {
   std::string root = "/tmp/access";    // ACCESS_ROOT: the store's directory
   KeySource key;                       // ACCESS_KEY: where the key comes from
   bool fail_open = false;              // ACCESS_FAIL_OPEN=1: admit when the store fails
+  // ACCESS_STORE_TIMEOUT, in seconds (decimals allowed): how long a request
+  // waits on the store before it answers 503 (or admits, failing open).
+  int store_timeout_ms = 1000;
   std::string error_mail;              // ACCESS_ERROR_MAIL: notify this address of 5xx; empty = off
   std::string mail_command = "/usr/sbin/sendmail";  // ACCESS_MAIL_COMMAND: sendmail-compatible program
   // Guarding an application (the program as Apache's Action handler):

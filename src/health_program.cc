@@ -1,3 +1,4 @@
+#include <chrono>
 #include <cstring>
 #include <string>
 
@@ -8,6 +9,7 @@
 #include "help_text.h"
 #include "program_support.h"
 #include "programs.h"
+#include "watchdog.h"
 
 namespace access_limiter {
 
@@ -15,23 +17,37 @@ namespace {
 
 const char kProgram[] = "access-health";
 
+Response unavailable(const std::string& reason) {
+  Response response;
+  response.status = 503;
+  response.fields.emplace_back("status", "unavailable");
+  response.fields.emplace_back("message", "Service Unavailable");
+  response.fields.emplace_back("reason", reason);
+  return response;
+}
+
 Response check(const EnvLookup& env) {
   requireReadOnlyMethod(env);
   const Config config = loadConfig(env);
   configureNotification(config.error_mail, config.mail_command);
   Response response;
   try {
+    Watchdog watchdog(std::chrono::milliseconds(config.store_timeout_ms), [&] {
+      logLine("health check failed: ACCESS_ROOT did not answer within " +
+              describeSeconds(config.store_timeout_ms) + " s");
+      sendResponse(unavailable("ACCESS_ROOT did not answer within " +
+                               describeSeconds(config.store_timeout_ms) + " s"),
+                   isHeadRequest(env));
+    });
     FileStore(config.root).probe();
+    watchdog.disarm();
     response.status = 200;
     response.fields.emplace_back("status", "ok");
   } catch (const StoreError& e) {
     // Logged, not mailed: the load balancer polls every few seconds.
     logLine(std::string("health check failed: ") + e.what());
-    response.status = 503;
-    response.fields.emplace_back("status", "unavailable");
-    response.fields.emplace_back("message", "Service Unavailable");
-    response.fields.emplace_back("reason", std::string("ACCESS_ROOT is not writable: ") +
-                                               std::strerror(e.errorNumber()));
+    response = unavailable(std::string("ACCESS_ROOT is not writable: ") +
+                           std::strerror(e.errorNumber()));
   }
   return response;
 }

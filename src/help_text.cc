@@ -46,6 +46,8 @@ std::string limiterHelp() {
          "                         header:NAME         a request header, e.g. header:X-Api-Key\n"
          "                         remote-addr         the client's address\n"
          "  ACCESS_FAIL_OPEN     1 = admit when the store fails (default 0: answer 503)\n"
+         "  ACCESS_STORE_TIMEOUT seconds a request waits on the store before that\n"
+         "                       failure answer (0.1-60, decimals allowed; default 1)\n"
          "  ACCESS_ERROR_MAIL    mail server errors to this address (default: off)\n"
          "  ACCESS_MAIL_COMMAND  sendmail-compatible program (default /usr/sbin/sendmail)\n"
          "  ACCESS_APP_ROOT      guarding: only scripts under this directory run (required)\n"

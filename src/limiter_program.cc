@@ -1,4 +1,5 @@
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "program_support.h"
 #include "programs.h"
 #include "ratelimit_headers.h"
+#include "watchdog.h"
 
 namespace access_limiter {
 
@@ -56,6 +58,32 @@ std::string headerLines(const HeaderList& headers) {
   return lines;
 }
 
+// Answers a request whose store did not answer within ACCESS_STORE_TIMEOUT,
+// from the watchdog's thread (watchdog.h): 503, or, failing open, the
+// application or a 200 uncounted.
+void answerStoreTimeout(const CgiInputs& inputs, const Config& config,
+                        const std::optional<Application>& application) {
+  const std::string cause = "the store did not answer within " +
+                            describeSeconds(config.store_timeout_ms) +
+                            " s (ACCESS_STORE_TIMEOUT) under " + config.root;
+  Response response = messageResponse(503);
+  if (config.fail_open) {
+    reportServerError(cause + "; admitting unlimited (ACCESS_FAIL_OPEN=1)");
+    if (application) {
+      execApplication(*application, config, "", *inputs.body_kept);
+      reportServerError(statusLine(500) + ": could not run " + application->resolved_file + ": " +
+                        std::strerror(errno));
+      response = messageResponse(500);
+    } else {
+      response = messageResponse(200);
+    }
+  } else {
+    reportServerError(statusLine(503) + ": " + cause);
+  }
+  drainRequestBody(inputs);
+  sendResponse(response, isHeadRequest(inputs.env));
+}
+
 // Decides one request. Returns the answer, or sets `launch` when the
 // request is admitted and an application is to answer it.
 Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optional<Launch>& launch) {
@@ -65,10 +93,12 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
   const std::string key = requestKey(inputs, config.key, guarding);
   std::optional<Application> application;
   if (guarding) application = findApplication(inputs.env, config);
-  if (seams.after_key_read) seams.after_key_read();
   HeaderList headers;
   bool admitted = false;
   {
+    Watchdog watchdog(std::chrono::milliseconds(config.store_timeout_ms),
+                      [&] { answerStoreTimeout(inputs, config, application); });
+    if (seams.after_key_read) seams.after_key_read();
     FileStore store(config.root);
     Limiter limiter(store, seams.clock, config.limit);
     try {
@@ -85,6 +115,7 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
                         e.what());
       admitted = true;
     }
+    watchdog.disarm();
   }
   if (admitted && application) {
     launch = Launch{*application, config, headerLines(headers)};

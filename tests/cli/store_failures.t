@@ -20,6 +20,22 @@ cgi "$HEALTH" ACCESS_ROOT="$WORK/file/access"
 is "$(status)" 503 "health: 503 for the same root"
 like "$(body)" '"reason":"ACCESS_ROOT is not writable: Not a directory"' "health gives the reason"
 
+# A store that never answers (the test build's hang-store fault, where the
+# store would be called): answered at ACCESS_STORE_TIMEOUT, and the process
+# is gone with its answer.
+started=$(date +%s%N)
+cgi "$TESTABLE" ACCESS_ROOT="$WORK/hung" ACCESS_TEST_FAULT=hang-store ACCESS_STORE_TIMEOUT=0.5
+elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+is "$(status) $(body)" '503 {"message":"Service Unavailable"}' "a hung store: 503 JSON"
+ok "$([ "$elapsed_ms" -ge 450 ] && [ "$elapsed_ms" -lt 3000 ]; echo $?)" "answered at ACCESS_STORE_TIMEOUT=0.5 (${elapsed_ms} ms), and the process has exited"
+like "$ERR" '^access-limiter: 503 Service Unavailable: the store did not answer within 0.5 s \(ACCESS_STORE_TIMEOUT\) under ' "the log gives the cause"
+cgi "$TESTABLE" ACCESS_ROOT="$WORK/hung" ACCESS_TEST_FAULT=hang-store ACCESS_STORE_TIMEOUT=0.2 ACCESS_FAIL_OPEN=1
+is "$(status) $(header RateLimit)" "200 " "a hung store with ACCESS_FAIL_OPEN=1: admitted, uncounted"
+like "$ERR" 'did not answer within 0.2 s .*admitting unlimited' "and logged"
+cgi "$LIMITER" ACCESS_STORE_TIMEOUT=soon
+is "$(status)" 500 "a bad ACCESS_STORE_TIMEOUT answers 500"
+like "$ERR" 'ACCESS_STORE_TIMEOUT="soon": must be seconds from 0.1 to 60' "and names the rule"
+
 if [ "$(id -u)" -ne 0 ]; then
   skip "read-only and full file systems need root to mount tmpfs; not root"
   done_testing

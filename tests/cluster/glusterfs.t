@@ -17,8 +17,10 @@ NODES=(access-gl-1 access-gl-2 access-gl-3)
 HOSTS_MARK="# access-limiter glusterfs test $$"
 MOUNTS=("$WORK/node1" "$WORK/node2" "$WORK/node3")
 started_glusterd=no
+stopped_bricks=no
 cleanup() {
   local m
+  [ "$stopped_bricks" = yes ] && pkill -CONT -f -- "--volfile-id $VOLUME\\."
   for m in "${MOUNTS[@]}"; do mountpoint -q "$m" && umount -l "$m"; done
   gluster --mode=script volume stop "$VOLUME" force >/dev/null 2>&1
   gluster --mode=script volume delete "$VOLUME" >/dev/null 2>&1
@@ -175,5 +177,41 @@ listing() { find "$WORK/brick$1/access/degraded" -type f -printf '%f\n' 2>/dev/n
 is "$(listing 3)" "$(listing 1)" "heal lost nothing: brick 3 now holds every slot made while it was down"
 is "$(find "$WORK/brick1/access/degraded" -type f | wc -l)" 10 "and exactly the 10 admitted"
 is "$(burst 1700000030 40 after-heal)" 10 "after heal: exactly 10 of 40 again"
+
+# A volume that stops answering: every brick SIGSTOPped. A call on the mount
+# then waits for network.ping-timeout (10 s as gluster-setup sets it), and a
+# call the client daemon already took cannot be cut short. Each answer is
+# complete (its output closed) at ACCESS_STORE_TIMEOUT all the same.
+HUNG="$WORK/hung"  # beside the mounts, never on them: a look at them would hang too
+mkdir -p "$HUNG"
+for brick in 1 2 3; do kill -STOP "$(brick_pid "$brick")"; done
+stopped_bricks=yes
+started=$(date +%s%N)
+for i in 1 2 3 4 5 6; do
+  env ACCESS_ROOT="${MOUNTS[i % 2]}/access" ACCESS_STORE_TIMEOUT=1 QUERY_STRING="app_id=hung$i" \
+    "$LIMITER" 2>"$HUNG/$i.err" | { cat >"$HUNG/$i.out"; date +%s%N >"$HUNG/$i.eof"; } &
+done
+ACCESS_ROOT="${MOUNTS[0]}/access" ACCESS_STORE_TIMEOUT=1 "$HEALTH" 2>/dev/null |
+  { tr -d '\r' >"$HUNG/health.out"; date +%s%N >"$HUNG/health.eof"; } &
+for _ in $(seq 100); do
+  [ "$(find "$HUNG" -name '*.eof' | wc -l)" -eq 7 ] && break
+  sleep 0.1
+done
+slowest_ms=0
+for eof in "$HUNG"/*.eof; do
+  ms=$((($(cat "$eof") - started) / 1000000))
+  [ "$ms" -gt "$slowest_ms" ] && slowest_ms=$ms
+done
+answers=$(cat "$HUNG"/?.out | tr -d '\r' | grep -c '^{"message":"Service Unavailable"}$')
+is "$answers" 6 "a hung volume: six decisions at once, six 503 JSON answers"
+ok "$([ "$(find "$HUNG" -name '*.eof' | wc -l)" -eq 7 ] && [ "$slowest_ms" -lt 4000 ]; echo $?)" \
+  "every answer complete at ACCESS_STORE_TIMEOUT=1, not at the ping-timeout (slowest: ${slowest_ms} ms)"
+like "$(cat "$HUNG/1.err")" 'the store did not answer within 1 s \(ACCESS_STORE_TIMEOUT\)' "the log gives the cause"
+like "$(cat "$HUNG/health.out")" '"reason":"ACCESS_ROOT did not answer within 1 s"' "the health check answers 503 and says why"
+echo "# processes still held by the kernel in a FUSE call: $(pgrep -c -f -- "$LIMITER|$HEALTH" || true)"
+for brick in 1 2 3; do kill -CONT "$(brick_pid "$brick")"; done
+stopped_bricks=no
+wait
+is "$(pgrep -c -f -- "$LIMITER|$HEALTH" || true)" 0 "once the volume answers, none of them is left"
 
 done_testing

@@ -4,8 +4,12 @@
 // runLimiter:
 //   ACCESS_TEST_NOW=SECONDS   pins the clock to that epoch second;
 //   ACCESS_TEST_FAULT=NAME    makes each request fail in a chosen way once
-//                             its key is read, so tests can drive every path
-//                             into the error integration.
+//                             its key is read (where the store would be
+//                             called next, under the store's watchdog), so
+//                             tests can drive every path into the error
+//                             integration; "hang-store" never returns.
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <stdexcept>
@@ -57,6 +61,8 @@ __attribute__((no_sanitize("address", "undefined"))) void injectFault() {
     (void)result;
   }
   if (name == "bus") std::raise(SIGBUS);
+  // The store hangs: called where a store call would be, under the watchdog.
+  if (name == "hang-store") sleep(600);
   if (name == "abort") std::abort();
   if (name == "segv-after-response") {
     access_limiter::sendResponse(access_limiter::messageResponse(200), false);
