@@ -105,6 +105,18 @@ int parseStoreTimeout(const char* name, const char* value) {
   return ms;
 }
 
+constexpr int kMaxMailIntervalSeconds = 86400;
+
+int parseMailInterval(const char* name, const char* value) {
+  const std::string text(value);
+  if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(text) > kMaxMailIntervalSeconds)
+    reject(name, value,
+           "must be whole seconds from 0 (mail every error) to " +
+               std::to_string(kMaxMailIntervalSeconds));
+  return std::stoi(text);
+}
+
 bool parseSwitch(const char* name, const char* value) {
   std::string text(value);
   if (text == "0") return false;
@@ -163,6 +175,8 @@ Config loadConfig(const EnvLookup& env) {
   if (const char* v = env("ACCESS_ERROR_MAIL")) config.error_mail = parseMailAddress("ACCESS_ERROR_MAIL", v);
   if (const char* v = env("ACCESS_MAIL_COMMAND"))
     config.mail_command = parseAbsolutePath("ACCESS_MAIL_COMMAND", v);
+  if (const char* v = env("ACCESS_MAIL_INTERVAL"))
+    config.mail_interval_seconds = parseMailInterval("ACCESS_MAIL_INTERVAL", v);
   if (const char* v = env("ACCESS_APP_ROOT")) config.app_root = parseAbsolutePath("ACCESS_APP_ROOT", v);
   if (const char* v = env("ACCESS_APP_INTERPRETER"))
     config.app_interpreter = parseAbsolutePath("ACCESS_APP_INTERPRETER", v);
@@ -177,6 +191,7 @@ std::string describeConfig(const Config& config) {
          "ACCESS_STORE_TIMEOUT=" + describeSeconds(config.store_timeout_ms) + "\n" +
          "ACCESS_ERROR_MAIL=" + config.error_mail + "\n" +
          "ACCESS_MAIL_COMMAND=" + config.mail_command + "\n" +
+         "ACCESS_MAIL_INTERVAL=" + std::to_string(config.mail_interval_seconds) + "\n" +
          "ACCESS_APP_ROOT=" + config.app_root + "\n" +
          "ACCESS_APP_INTERPRETER=" + config.app_interpreter + "\n";
 }

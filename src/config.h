@@ -38,6 +38,7 @@ struct Config {
   int store_timeout_ms = 1000;
   std::string error_mail;              // ACCESS_ERROR_MAIL: notify this address of 5xx; empty = off
   std::string mail_command = "/usr/sbin/sendmail";  // ACCESS_MAIL_COMMAND: sendmail-compatible program
+  int mail_interval_seconds = 600;     // ACCESS_MAIL_INTERVAL: one mail per cause per this; 0 = every one
   // Guarding an application (the program as Apache's Action handler):
   std::string app_root;         // ACCESS_APP_ROOT: only scripts under it run; empty = unset
   std::string app_interpreter;  // ACCESS_APP_INTERPRETER: runs the script (php-cgi); empty = the script itself

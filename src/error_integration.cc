@@ -1,11 +1,15 @@
 #include "error_integration.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <ctime>
+#include <string>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -90,6 +94,71 @@ void mailDetached(const char* message) {
   _exit(127);
 }
 
+int g_mail_interval_seconds = 0;
+std::string g_mail_scope;
+
+// The cause of a message: without digits and parenthesised parts, so that
+// "open(/srv/access/k/1795-0): Transport endpoint is not connected" and the
+// same failure for another key or second are one cause.
+std::string causeOf(std::string_view message) {
+  std::string cause;
+  int depth = 0;
+  for (char c : message) {
+    if (c == '(') ++depth;
+    if (depth == 0 && (c < '0' || c > '9')) cause += c;
+    if (c == ')' && depth > 0) --depth;
+  }
+  return cause;
+}
+
+// FNV-1a, 64 bits, as 16 hex digits: a file name for a cause.
+std::string hashName(const std::string& text) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
+  static const char kHex[] = "0123456789abcdef";
+  std::string name(16, '0');
+  for (int i = 15; i >= 0; --i, hash >>= 4) name[i] = kHex[hash & 0xF];
+  return name;
+}
+
+// True when this report is to be mailed (see configureNotification); then
+// `note` says how many were held back since the last mail. Any trouble with
+// the state directory means mailing: a lost mail is worse than a repeat.
+bool mailDue(std::string_view message, std::string& note) {
+  if (g_mail_interval_seconds <= 0) return true;
+  const std::string dir = "/tmp/access-limiter-mail-" + std::to_string(geteuid());
+  struct stat st {};
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return true;
+  if (lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+      (st.st_mode & 0077) != 0)
+    return true;
+  const std::string cause = dir + "/" + hashName(causeOf(message) + "\n" + g_mail_scope);
+  const long long slot = static_cast<long long>(time(nullptr)) / g_mail_interval_seconds;
+  const int marker = open((cause + "-" + std::to_string(slot)).c_str(),
+                          O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (marker < 0) {
+    if (errno != EEXIST) return true;
+    // Held back: one byte per report, appended atomically.
+    const int held = open((cause + ".held").c_str(),
+                          O_CREAT | O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (held >= 0) {
+      writeAll(held, "x", 1);
+      close(held);
+    }
+    return false;
+  }
+  close(marker);
+  unlink((cause + "-" + std::to_string(slot - 1)).c_str());
+  const std::string taken = cause + ".held." + std::to_string(getpid());
+  if (rename((cause + ".held").c_str(), taken.c_str()) == 0) {
+    if (lstat(taken.c_str(), &st) == 0 && st.st_size > 0)
+      note = "\n(" + std::to_string(st.st_size) + " more reports of this cause were held back since the last mail; ACCESS_MAIL_INTERVAL=" +
+             std::to_string(g_mail_interval_seconds) + ")";
+    unlink(taken.c_str());
+  }
+  return true;
+}
+
 void writeFatalResponse() {
   if (g_response_started) return;
   g_response_started = 1;
@@ -168,14 +237,21 @@ void logLine(std::string_view message) {
   writeAll(STDERR_FILENO, line.data(), line.size());
 }
 
-void configureNotification(const std::string& address, const std::string& mail_command) {
+void configureNotification(const std::string& address, const std::string& mail_command,
+                           int interval_seconds, const std::string& scope) {
   copyInto(g_mail_address, sizeof g_mail_address, 0, address.c_str());
   copyInto(g_mail_command, sizeof g_mail_command, 0, mail_command.c_str());
+  g_mail_interval_seconds = interval_seconds;
+  g_mail_scope = scope;
 }
 
 void reportServerError(std::string_view message) {
   logLine(message);
+  if (g_mail_address[0] == '\0') return;
+  std::string note;
+  if (!mailDue(message, note)) return;
   std::string text(message.substr(0, kMaxMessage));
+  text += note;
   mailDetached(text.c_str());
 }
 

@@ -21,14 +21,22 @@ void setProgramName(const char* name);
 // concurrent CGI processes never interleave.
 void logLine(std::string_view message);
 
-// Mail every reported server error to `address` through `mail_command`
+// Mail reported server errors to `address` through `mail_command`
 // (sendmail-compatible: invoked as COMMAND -i -- ADDRESS, message on stdin).
 // An empty address turns notification off, the default.
-void configureNotification(const std::string& address, const std::string& mail_command);
+//
+// At most one mail per cause per `interval_seconds` (0: every one), decided
+// on this node without a lock: the first report of a cause in an interval
+// creates a marker (O_EXCL) in /tmp/access-limiter-mail-UID, later ones add
+// to a count of held-back reports, which the next mail states. A cause is
+// the message without its digits and parenthesised parts (paths), within
+// `scope` (the store's root). Fatal signals are always mailed.
+void configureNotification(const std::string& address, const std::string& mail_command,
+                           int interval_seconds, const std::string& scope);
 
-// Logs a server error and, when configured, mails it. The mail is sent by a
-// detached process holding none of our output descriptors, so it never
-// delays the response or the web server.
+// Logs a server error (always) and, when configured and due, mails it. The
+// mail is sent by a detached process holding none of our output
+// descriptors, so it never delays the response or the web server.
 void reportServerError(std::string_view message);
 
 // Installs the terminate handler and the fatal-signal handlers. `response` is

@@ -29,7 +29,8 @@ Response unavailable(const std::string& reason) {
 Response check(const EnvLookup& env) {
   requireReadOnlyMethod(env);
   const Config config = loadConfig(env);
-  configureNotification(config.error_mail, config.mail_command);
+  configureNotification(config.error_mail, config.mail_command, config.mail_interval_seconds,
+                        config.root);
   Response response;
   try {
     Watchdog watchdog(std::chrono::milliseconds(config.store_timeout_ms), [&] {

@@ -50,6 +50,8 @@ std::string limiterHelp() {
          "                       failure answer (0.1-60, decimals allowed; default 1)\n"
          "  ACCESS_ERROR_MAIL    mail server errors to this address (default: off)\n"
          "  ACCESS_MAIL_COMMAND  sendmail-compatible program (default /usr/sbin/sendmail)\n"
+         "  ACCESS_MAIL_INTERVAL at most one mail per cause per this many seconds\n"
+         "                       (default 600; 0 = every error; the log gets every line)\n"
          "  ACCESS_APP_ROOT      guarding: only scripts under this directory run (required)\n"
          "  ACCESS_APP_INTERPRETER  guarding: the program that runs a script, e.g.\n"
          "                       /usr/bin/php-cgi (default: the script runs itself)\n"

@@ -89,7 +89,8 @@ void answerStoreTimeout(const CgiInputs& inputs, const Config& config,
 Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optional<Launch>& launch) {
   const bool guarding = runAsHandler(inputs.env);
   const Config config = loadConfig(guarding ? handlerSettings(inputs.env) : inputs.env);
-  configureNotification(config.error_mail, config.mail_command);
+  configureNotification(config.error_mail, config.mail_command, config.mail_interval_seconds,
+                        config.root);
   const std::string key = requestKey(inputs, config.key, guarding);
   std::optional<Application> application;
   if (guarding) application = findApplication(inputs.env, config);

@@ -77,4 +77,37 @@ cgi "$TESTABLE" "${mail_env[@]}" QUERY_STRING='app_id=fine'
 sleep 3.5
 ok "$([ ! -f "$WORK/mail" ]; echo $?)" "client errors and admissions send no mail"
 
+# One mail per cause per ACCESS_MAIL_INTERVAL: an outage of the store sends
+# one mail, not one per request; the next says how many were held back; the
+# log still gets every line.
+printf '#!/bin/sh\n{ echo "--- mail"; cat; } >>"%s"\n' "$WORK/mails" >"$WORK/countmail"
+chmod +x "$WORK/countmail"
+touch "$WORK/not-a-dir"
+storm_env=(ACCESS_ERROR_MAIL=ops@example.com ACCESS_MAIL_COMMAND="$WORK/countmail" ACCESS_ROOT="$WORK/not-a-dir/access")
+mails() { grep -c '^--- mail' "$WORK/mails" 2>/dev/null || true; }
+wait_for_mails() { # wait_for_mails N : until N mails arrived (5 s at most)
+  local i
+  for ((i = 0; i < 50; i++)); do [ "$(mails)" -ge "$1" ] && return 0; sleep 0.1; done
+}
+while [ $(($(date +%s) % 2)) -ne 0 ]; do sleep 0.05; done  # a fresh 2-second interval
+: >"$WORK/storm.log"
+for i in $(seq 20); do
+  env "${storm_env[@]}" ACCESS_MAIL_INTERVAL=2 QUERY_STRING="app_id=storm$i" "$LIMITER" >/dev/null 2>>"$WORK/storm.log"
+done
+wait_for_mails 1
+sleep 0.5
+is "$(mails)" 1 "20 failing requests with ACCESS_MAIL_INTERVAL=2: one mail"
+is "$(grep -c '503 Service Unavailable: open(' "$WORK/storm.log")" 20 "the log has all 20 lines"
+sleep 2
+env "${storm_env[@]}" ACCESS_MAIL_INTERVAL=2 QUERY_STRING=app_id=storm21 "$LIMITER" >/dev/null 2>&1
+wait_for_mails 2
+is "$(mails)" 2 "the next interval mails again"
+like "$(tr '\n' ' ' <"$WORK/mails")" '19 more reports of this cause were held back since the last mail; ACCESS_MAIL_INTERVAL=2' "and says how many were held back"
+: >"$WORK/mails"
+for i in 1 2 3; do
+  env "${storm_env[@]}" ACCESS_MAIL_INTERVAL=0 QUERY_STRING="app_id=each$i" "$LIMITER" >/dev/null 2>&1
+done
+wait_for_mails 3
+is "$(mails)" 3 "ACCESS_MAIL_INTERVAL=0: every failure is mailed"
+
 done_testing
