@@ -88,7 +88,8 @@ constexpr int kMinStoreTimeoutMs = 100;
 constexpr int kMaxStoreTimeoutMs = 60000;
 
 int parseStoreTimeout(const char* name, const char* value) {
-  const std::string rule = "must be seconds from " + describeSeconds(kMinStoreTimeoutMs) + " to " +
+  const std::string rule = "must be 0 (no bound, for a local store) or seconds from " +
+                           describeSeconds(kMinStoreTimeoutMs) + " to " +
                            describeSeconds(kMaxStoreTimeoutMs) +
                            ", with at most three decimals (e.g. 1 or 0.5)";
   const std::string text(value);
@@ -101,7 +102,7 @@ int parseStoreTimeout(const char* name, const char* value) {
       (dot != std::string::npos && fraction.empty()))
     reject(name, value, rule);
   const int ms = std::stoi(whole) * 1000 + (fraction.empty() ? 0 : std::stoi((fraction + "00").substr(0, 3)));
-  if (ms < kMinStoreTimeoutMs || ms > kMaxStoreTimeoutMs) reject(name, value, rule);
+  if ((ms != 0 && ms < kMinStoreTimeoutMs) || ms > kMaxStoreTimeoutMs) reject(name, value, rule);
   return ms;
 }
 

@@ -35,6 +35,7 @@ struct Config {
   bool fail_open = false;              // ACCESS_FAIL_OPEN=1: admit when the store fails
   // ACCESS_STORE_TIMEOUT, in seconds (decimals allowed): how long a request
   // waits on the store before it answers 503 (or admits, failing open).
+  // 0: no bound and no watchdog thread (for a store on a local disk).
   int store_timeout_ms = 1000;
   std::string error_mail;              // ACCESS_ERROR_MAIL: notify this address of 5xx; empty = off
   std::string mail_command = "/usr/sbin/sendmail";  // ACCESS_MAIL_COMMAND: sendmail-compatible program

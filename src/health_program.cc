@@ -1,5 +1,6 @@
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "cgi_adapter.h"
@@ -33,15 +34,17 @@ Response check(const EnvLookup& env) {
                         config.root);
   Response response;
   try {
-    Watchdog watchdog(std::chrono::milliseconds(config.store_timeout_ms), [&] {
-      logLine("health check failed: ACCESS_ROOT did not answer within " +
-              describeSeconds(config.store_timeout_ms) + " s");
-      sendResponse(unavailable("ACCESS_ROOT did not answer within " +
-                               describeSeconds(config.store_timeout_ms) + " s"),
-                   isHeadRequest(env));
-    });
+    std::optional<Watchdog> watchdog;
+    if (config.store_timeout_ms > 0)
+      watchdog.emplace(std::chrono::milliseconds(config.store_timeout_ms), [&] {
+        logLine("health check failed: ACCESS_ROOT did not answer within " +
+                describeSeconds(config.store_timeout_ms) + " s");
+        sendResponse(unavailable("ACCESS_ROOT did not answer within " +
+                                 describeSeconds(config.store_timeout_ms) + " s"),
+                     isHeadRequest(env));
+      });
     FileStore(config.root).probe();
-    watchdog.disarm();
+    if (watchdog) watchdog->disarm();
     response.status = 200;
     response.fields.emplace_back("status", "ok");
   } catch (const StoreError& e) {

@@ -97,8 +97,10 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
   HeaderList headers;
   bool admitted = false;
   {
-    Watchdog watchdog(std::chrono::milliseconds(config.store_timeout_ms),
-                      [&] { answerStoreTimeout(inputs, config, application); });
+    std::optional<Watchdog> watchdog;
+    if (config.store_timeout_ms > 0)
+      watchdog.emplace(std::chrono::milliseconds(config.store_timeout_ms),
+                       [&] { answerStoreTimeout(inputs, config, application); });
     if (seams.after_key_read) seams.after_key_read();
     FileStore store(config.root);
     Limiter limiter(store, seams.clock, config.limit);
@@ -116,7 +118,7 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
                         e.what());
       admitted = true;
     }
-    watchdog.disarm();
+    if (watchdog) watchdog->disarm();
   }
   if (admitted && application) {
     launch = Launch{*application, config, headerLines(headers)};

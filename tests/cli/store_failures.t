@@ -34,7 +34,9 @@ is "$(status) $(header RateLimit)" "200 " "a hung store with ACCESS_FAIL_OPEN=1:
 like "$ERR" 'did not answer within 0.2 s .*admitting unlimited' "and logged"
 cgi "$LIMITER" ACCESS_STORE_TIMEOUT=soon
 is "$(status)" 500 "a bad ACCESS_STORE_TIMEOUT answers 500"
-like "$ERR" 'ACCESS_STORE_TIMEOUT="soon": must be seconds from 0.1 to 60' "and names the rule"
+like "$ERR" 'ACCESS_STORE_TIMEOUT="soon": must be 0 \(no bound, for a local store\) or seconds from 0.1 to 60' "and names the rule"
+cgi "$LIMITER" ACCESS_ROOT="$WORK/local" ACCESS_STORE_TIMEOUT=0
+is "$(status)" 200 "ACCESS_STORE_TIMEOUT=0: no bound, decisions as usual"
 
 if [ "$(id -u)" -ne 0 ]; then
   skip "read-only and full file systems need root to mount tmpfs; not root"
