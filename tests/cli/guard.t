@@ -36,11 +36,12 @@ runs() { wc -l <"$RUNS" | tr -d ' '; }
 app_status() { header Status | cut -d' ' -f1; }
 
 # guarded URL-PATH [VAR=value ...] : a handler run for URL-PATH under /api,
-# which Apache maps to $APP.
+# which Apache maps to $APP, on a clock pinned to one second (a slow build
+# must not see the window change between requests).
 guarded() {
   local path=$1
   shift
-  cgi "$LIMITER" GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET REDIRECT_HANDLER=access-limited \
+  cgi "$TESTABLE" ACCESS_TEST_NOW=1700000000 GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET REDIRECT_HANDLER=access-limited \
     REDIRECT_STATUS=200 REDIRECT_URL="/api$path" SCRIPT_NAME=/cgi-bin/access-limiter \
     SCRIPT_FILENAME="$LIMITER" PATH_INFO="/api$path" PATH_TRANSLATED="$APP$path" \
     DOCUMENT_ROOT=/var/www/html ACCESS_ROOT="$WORK/access" REDIRECT_ACCESS_APP_ROOT="$APP" \
