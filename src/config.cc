@@ -178,7 +178,11 @@ Config loadConfig(const EnvLookup& env) {
     config.mail_command = parseAbsolutePath("ACCESS_MAIL_COMMAND", v);
   if (const char* v = env("ACCESS_MAIL_INTERVAL"))
     config.mail_interval_seconds = parseMailInterval("ACCESS_MAIL_INTERVAL", v);
-  if (const char* v = env("ACCESS_APP_ROOT")) config.app_root = parseAbsolutePath("ACCESS_APP_ROOT", v);
+  if (const char* v = env("ACCESS_APP_ROOT")) {
+    config.app_root = parseAbsolutePath("ACCESS_APP_ROOT", v);
+    if (config.app_root.find_first_not_of('/') == std::string::npos)
+      reject("ACCESS_APP_ROOT", v, "must be the application's own directory, not /");
+  }
   if (const char* v = env("ACCESS_APP_INTERPRETER"))
     config.app_interpreter = parseAbsolutePath("ACCESS_APP_INTERPRETER", v);
   return config;

@@ -219,7 +219,7 @@ bool FileStore::slotExists(int key_fd, const std::string& key, Second window, in
 // one stat when the window is full, a binary search otherwise. O(log limit),
 // whatever the number of requests already made. Callers have seen slot 0.
 int FileStore::countTaken(int key_fd, const std::string& key, Second window, int limit) {
-  if (slotExists(key_fd, key, window, limit - 1)) return limit;
+  if (limit == 1 || slotExists(key_fd, key, window, limit - 1)) return limit;
   int taken_below = 1;      // slots < taken_below are known taken (callers saw slot 0)
   int free_at = limit - 1;  // slot free_at is known free
   while (taken_below < free_at) {

@@ -37,7 +37,8 @@ bool Limiter::superseded(const std::string& key, Second window) {
   if (finished - window > kMaxCheckedWindows) return true;
   for (Second newer = finished + kClockSkewToleranceSeconds;
        newer > window + kClockSkewToleranceSeconds; --newer) {
-    if (store_.read(key, newer, 1).window == newer) return true;
+    // Any window from `newer` on would have collected ours.
+    if (store_.read(key, newer, 1).window) return true;
   }
   return false;
 }
@@ -61,7 +62,7 @@ Admission Limiter::admit(const std::string& key) {
       if (!store_.claimSlot(key, d.window, d.slot)) {
         state = WindowState{d.window, d.slot + 1};
         if (turn == limit_)
-          throw std::logic_error("no decision for key " + key + " after " +
+          throw std::logic_error("no decision for a key (" + key + ") after " +
                                  std::to_string(limit_ + 1) +
                                  " claims: the store breaks the prefix rule");
         continue;
@@ -86,7 +87,7 @@ Admission Limiter::admit(const std::string& key) {
       return result;
     }
   }
-  throw StoreError("decisions for key " + key + " outlived their window " +
+  throw StoreError("decisions for a key (" + key + ") outlived their window " +
                        std::to_string(kMaxAttempts) + " times: the store is too slow",
                    ETIMEDOUT);
 }

@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -70,10 +72,19 @@ void answerStoreTimeout(const CgiInputs& inputs, const Config& config,
   if (config.fail_open) {
     reportServerError(cause + "; admitting unlimited (ACCESS_FAIL_OPEN=1)");
     if (application) {
-      execApplication(*application, config, "", *inputs.body_kept);
-      reportServerError(statusLine(500) + ": could not run " + application->resolved_file + ": " +
+      // Run it from a child: the stuck store call holds this process, and
+      // an exec here would wait for it. The child has only this thread.
+      const pid_t child = fork();
+      if (child > 0) return;  // the application answers; the watchdog closes our end
+      if (child == 0) {
+        execApplication(*application, config, "", *inputs.body_kept);
+        reportServerError(statusLine(500) + ": could not run " + application->resolved_file +
+                          ": " + std::strerror(errno));
+        sendResponse(messageResponse(500), isHeadRequest(inputs.env));
+        _exit(0);
+      }
+      reportServerError(statusLine(503) + ": could not start the application: " +
                         std::strerror(errno));
-      response = messageResponse(500);
     } else {
       response = messageResponse(200);
     }

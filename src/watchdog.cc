@@ -45,7 +45,6 @@ Watchdog::Watchdog(std::chrono::milliseconds limit, std::function<void()> on_tim
   int idle = kIdle;
   if (!g_state.compare_exchange_strong(idle, kArmed))
     throw std::logic_error("a store watchdog is already running in this process");
-  delete g_on_timeout;
   g_on_timeout = new std::function<void()>(std::move(on_timeout));
   clock_gettime(CLOCK_MONOTONIC, &g_deadline);
   const long long nanos = g_deadline.tv_nsec + static_cast<long long>(limit.count()) * 1000000;

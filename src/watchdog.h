@@ -17,9 +17,9 @@ namespace access_limiter {
 // the exiting process (which runs no more code and holds no connection)
 // until the volume answers or its ping-timeout passes.
 //
-// One per process at a time (a CGI run answers one request). The thread
-// runs on a static stack and is never joined: disarming is one atomic store,
-// and the sleeping thread ends with the process.
+// One per process, ever (a CGI run answers one request): the thread runs on
+// a static stack and is never joined, so disarming is one atomic store and
+// the sleeping thread ends with the process. A second one throws.
 class Watchdog {
  public:
   Watchdog(std::chrono::milliseconds limit, std::function<void()> on_timeout);

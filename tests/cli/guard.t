@@ -77,6 +77,18 @@ like "$(body)" "PATH_TRANSLATED=/var/www/html/extra/x" "PATH_TRANSLATED as Apach
 guarded /app.cgi QUERY_STRING='app_id=k2' ACCESS_APP_INTERPRETER=/bin/sh
 like "$(body)" "REDIRECT_STATUS=200" "run by an interpreter: REDIRECT_STATUS kept (php-cgi's force_redirect)"
 
+# A hung store: 503 from the limiter; failing open, the application answers,
+# at the timeout, uncounted.
+before=$(runs)
+guarded /app.cgi QUERY_STRING='app_id=hung' ACCESS_TEST_FAULT=hang-store ACCESS_STORE_TIMEOUT=0.3
+is "$(status) $(runs)" "503 $before" "a hung store: 503 JSON, the application not started"
+started=$(date +%s%N)
+guarded /app.cgi QUERY_STRING='app_id=hung' ACCESS_TEST_FAULT=hang-store ACCESS_STORE_TIMEOUT=0.3 ACCESS_FAIL_OPEN=1
+elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+is "$(app_status) $(runs)" "201 $((before + 1))" "failing open on a hung store: the application answers"
+ok "$([ "$elapsed_ms" -lt 3000 ]; echo $?)" "at the timeout, not after the store (${elapsed_ms} ms)"
+is "$(header RateLimit-Policy)" "" "and without RateLimit fields: nothing was counted"
+
 # The body: handed over byte for byte, also when the limiter read it.
 head -c 200000 /dev/urandom >"$WORK/blob"
 BODY=$(base64 -w0 <"$WORK/blob")
