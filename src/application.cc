@@ -23,11 +23,6 @@ namespace {
 const char kRedirectPrefix[] = "REDIRECT_";
 constexpr std::size_t kRedirectPrefixBytes = sizeof kRedirectPrefix - 1;
 
-std::string envString(const EnvLookup& env, const char* name) {
-  const char* value = env(name);
-  return value == nullptr ? std::string() : std::string(value);
-}
-
 // Apache's own records of the redirect (REDIRECT_ + these): not variables of
 // the protected location, so never handed on unprefixed.
 bool isRedirectRecord(const std::string& name) {

@@ -20,11 +20,6 @@ namespace access_limiter {
 
 namespace {
 
-std::string envString(const EnvLookup& env, const char* name) {
-  const char* value = env(name);
-  return value == nullptr ? std::string() : std::string(value);
-}
-
 // Feeds cgicc from meta-variables we choose and a body we already read, so
 // cgicc never sees a Content-Length we have not checked.
 class PreparedInput final : public cgicc::CgiInput {

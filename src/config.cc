@@ -141,6 +141,11 @@ std::string parseMailAddress(const char* name, const char* value) {
 
 }  // namespace
 
+std::string envString(const EnvLookup& env, const char* name) {
+  const char* value = env(name);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
 std::string describeSeconds(int milliseconds) {
   std::string text = std::to_string(milliseconds / 1000);
   if (milliseconds % 1000 != 0) {

@@ -9,6 +9,9 @@ namespace access_limiter {
 // Looks up one environment variable; nullptr when unset.
 using EnvLookup = std::function<const char*(const char*)>;
 
+// The variable's value, "" when unset.
+std::string envString(const EnvLookup& env, const char* name);
+
 // Where a request's key comes from (ACCESS_KEY):
 //   NAME or param:NAME   a query parameter, or a form-encoded POST body's
 //   header:NAME          a request header (Apache passes X-Api-Key as HTTP_X_API_KEY)
