@@ -140,6 +140,7 @@ if command -v /usr/sbin/sshd >/dev/null && command -v ssh >/dev/null; then
   like "$(cat "$WORK/ssh.log")" '== root@127.0.0.1: done' "the node reports done"
   http GET "$URL?app_id=over-ssh"
   is "$(status) $(header RateLimit-Policy)" '200 "default";q=5;w=1' "the Apache deployed into over ssh serves the new settings"
+  ok "$([ -z "$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'access-deploy.*' -newer "$WORK/nodes")" ]; echo $?)" "deploy --inventory leaves no bundle behind"
   "$DEPLOY" --inventory "$WORK/nodes" --remove >"$WORK/ssh-remove.log" 2>&1
   ok $? "deploy --inventory --remove exits 0"
   ok "$([ ! -e /usr/lib/cgi-bin/access-limiter ]; echo $?)" "deploy --inventory --remove uninstalls over ssh"
