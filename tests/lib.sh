@@ -66,14 +66,12 @@ done_testing() {
 }
 
 # cgi PROGRAM [VAR=value ...] : one CGI run; the body comes from $BODY.
-# Sets OUT (stdout, CR removed), ERR (stderr), RC (exit status). Like a web
-# server, it reads the answer to its end: until every holder of the
-# program's stdout (an application it started, say) has closed it.
+# Sets OUT (stdout, CR removed), ERR (stderr), RC (exit status).
 cgi() {
   local program=$1
   shift
-  printf '%s' "${BODY:-}" | env "$@" "$program" 2>"$WORK/err" | cat >"$WORK/out"
-  RC=${PIPESTATUS[1]}
+  printf '%s' "${BODY:-}" | env "$@" "$program" >"$WORK/out" 2>"$WORK/err"
+  RC=$?
   OUT=$(tr -d '\r' <"$WORK/out")
   ERR=$(cat "$WORK/err")
 }
