@@ -93,6 +93,19 @@ http() {
   ERR=""
 }
 
+# private_apache PORT-BASE : the state of a private Apache for this script
+# (scripts/run --state-dir "$STATE"), stopped and removed on exit. Sets
+# STATE, ROOT (an ACCESS_ROOT to use), PORT (PORT-BASE + 0..999, by pid) and
+# URL. As root, Apache's CGI processes run as www-data and must reach $WORK.
+private_apache() {
+  chmod 0755 "$WORK"
+  STATE="$WORK/state"
+  ROOT="$WORK/root"
+  PORT=$(($1 + $$ % 1000))
+  URL="http://127.0.0.1:$PORT"
+  trap '"$PROJECT_ROOT/scripts/stop" --state-dir "$STATE" >/dev/null; rm -rf "$WORK"' EXIT
+}
+
 status() { printf '%s\n' "$OUT" | sed -n '1s/^Status: \([0-9]*\).*/\1/p'; }
 header() { printf '%s\n' "$OUT" | sed -n "1,/^\$/s/^$1: //p"; }
 body() { printf '%s\n' "$OUT" | sed '1,/^$/d'; }

@@ -6,14 +6,9 @@
 # the embedded default of 10, so an unconfigured run shows in RateLimit-Policy.
 . "$(dirname "$0")/../lib.sh"
 
-chmod 0755 "$WORK"  # Apache's CGI processes run as www-data and must reach it
-STATE="$WORK/state"
-ROOT="$WORK/root"
-PORT=$((19000 + $$ % 1000))
-URL="http://127.0.0.1:$PORT"
+private_apache 19000
 LIMITER_URL="$URL/cgi-bin/access-limiter"
 DEFAULT_ROOT=/tmp/access  # the embedded default ACCESS_ROOT
-trap '"$PROJECT_ROOT/scripts/stop" --state-dir "$STATE" >/dev/null; rm -rf "$WORK"' EXIT
 
 "$PROJECT_ROOT/scripts/run" --no-install --port "$PORT" --state-dir "$STATE" \
   --access-root "$ROOT" --limit 7 >"$WORK/run.log" 2>&1

@@ -7,13 +7,8 @@
 . "$(dirname "$0")/../lib.sh"
 
 PHP_CGI=$(command -v php-cgi || true)
-chmod 0755 "$WORK"
-STATE="$WORK/state"
-ROOT="$WORK/root"
+private_apache 20000
 APP="$WORK/app"
-PORT=$((20000 + $$ % 1000))
-URL="http://127.0.0.1:$PORT"
-trap '"$PROJECT_ROOT/scripts/stop" --state-dir "$STATE" >/dev/null; rm -rf "$WORK"' EXIT
 
 mkdir -p "$APP/cgi" "$APP/php" "$APP/outside" "$ROOT"
 RUNS="$APP/runs"

@@ -4,14 +4,9 @@
 # whatever happens.
 . "$(dirname "$0")/../lib.sh"
 
-chmod 0755 "$WORK"  # Apache's CGI processes run as www-data and must reach it
-STATE="$WORK/state"
-ROOT="$WORK/root"
-PORT=$((18000 + $$ % 1000))
-URL="http://127.0.0.1:$PORT"
+private_apache 18000
 LIMITER_URL="$URL/cgi-bin/access-limiter"
 HEALTH_URL="$URL/cgi-bin/access-health"
-trap '"$PROJECT_ROOT/scripts/stop" --state-dir "$STATE" >/dev/null; rm -rf "$WORK"' EXIT
 
 "$PROJECT_ROOT/scripts/run" --no-install --port "$PORT" --state-dir "$STATE" \
   --access-root "$ROOT" --limit 10 >"$WORK/run.log" 2>&1

@@ -9,10 +9,7 @@ if [ -z "$PHP_CGI" ]; then
   done_testing
   exit
 fi
-chmod 0755 "$WORK"
-STATE="$WORK/state"
-PORT=$((21000 + $$ % 1000))
-trap '"$PROJECT_ROOT/scripts/stop" --state-dir "$STATE" >/dev/null; rm -rf "$WORK"' EXIT
+private_apache 21000
 mkdir -p "$WORK/demo-api" && printf '<?php echo "hello from PHP\\n";\n' >"$WORK/demo-api/hello.php"
 chmod -R a+rX "$WORK/demo-api"
 
