@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <unistd.h>
+
 #include <cstddef>
 
 #include "limiter.h"
@@ -165,6 +167,10 @@ std::string describeKeySource(const KeySource& source) {
   return source.name;
 }
 
+std::string defaultNodeCache() {
+  return "/dev/shm/access-limiter-cache." + std::to_string(geteuid());
+}
+
 Config loadConfig(const EnvLookup& env) {
   Config config;
   if (const char* v = env("ACCESS_LIMIT")) config.limit = parseLimit("ACCESS_LIMIT", v);
@@ -183,6 +189,8 @@ Config loadConfig(const EnvLookup& env) {
     config.mail_command = parseAbsolutePath("ACCESS_MAIL_COMMAND", v);
   if (const char* v = env("ACCESS_MAIL_INTERVAL"))
     config.mail_interval_seconds = parseMailInterval("ACCESS_MAIL_INTERVAL", v);
+  if (const char* v = env("ACCESS_NODE_CACHE"))
+    config.node_cache = std::string(v) == "off" ? "" : parseAbsolutePath("ACCESS_NODE_CACHE", v);
   if (const char* v = env("ACCESS_APP_ROOT")) {
     config.app_root = parseAbsolutePath("ACCESS_APP_ROOT", v);
     if (config.app_root.find_first_not_of('/') == std::string::npos)
@@ -199,6 +207,7 @@ std::string describeConfig(const Config& config) {
          "ACCESS_KEY=" + describeKeySource(config.key) + "\n" +
          "ACCESS_FAIL_OPEN=" + (config.fail_open ? "1" : "0") + "\n" +
          "ACCESS_STORE_TIMEOUT=" + describeSeconds(config.store_timeout_ms) + "\n" +
+         "ACCESS_NODE_CACHE=" + (config.node_cache.empty() ? "off" : config.node_cache) + "\n" +
          "ACCESS_ERROR_MAIL=" + config.error_mail + "\n" +
          "ACCESS_MAIL_COMMAND=" + config.mail_command + "\n" +
          "ACCESS_MAIL_INTERVAL=" + std::to_string(config.mail_interval_seconds) + "\n" +

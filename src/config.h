@@ -28,6 +28,10 @@ std::string describeSeconds(int milliseconds);
 // ACCESS_KEY's value for a source, as --check-config prints it.
 std::string describeKeySource(const KeySource& source);
 
+// ACCESS_NODE_CACHE's default: a file on /dev/shm, one per user, since the
+// file's owner is trusted with what it says.
+std::string defaultNodeCache();
+
 // The effective settings of one run. Each ACCESS_* variable, when unset,
 // takes the default shown here (the seed samples' values); when set, it must
 // be valid or loading fails: a bad value is never replaced by a default.
@@ -40,6 +44,9 @@ struct Config {
   // waits on the store before it answers 503 (or admits, failing open).
   // 0: no bound and no watchdog thread (for a store on a local disk).
   int store_timeout_ms = 1000;
+  // ACCESS_NODE_CACHE: the file this node's processes share what they learnt
+  // about current windows in (node_cache.h); "off" (empty here) for none.
+  std::string node_cache = defaultNodeCache();
   std::string error_mail;              // ACCESS_ERROR_MAIL: notify this address of 5xx; empty = off
   std::string mail_command = "/usr/sbin/sendmail";  // ACCESS_MAIL_COMMAND: sendmail-compatible program
   int mail_interval_seconds = 600;     // ACCESS_MAIL_INTERVAL: one mail per cause per this; 0 = every one

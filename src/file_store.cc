@@ -178,10 +178,9 @@ int FileStore::keyDirectory(const std::string& key, bool create) {
   // Retrying a vanished directory, not failures: `--gc` may remove an idle
   // key's empty directory between our mkdir and our open. Three rounds
   // cover any realistic interleaving.
-  bool made = false;
   for (int round = 0; fd < 0 && errno == ENOENT && create && round < 3; ++round) {
-    made = mkdirat(root_fd, key.c_str(), kDirectoryMode) == 0;
-    if (!made && errno != EEXIST) throw StoreError("mkdir", keyPath(key), errno);
+    if (mkdirat(root_fd, key.c_str(), kDirectoryMode) != 0 && errno != EEXIST)
+      throw StoreError("mkdir", keyPath(key), errno);
     fd = openat(root_fd, key.c_str(), kDirectoryFlags);
   }
   if (fd < 0) {
@@ -194,8 +193,6 @@ int FileStore::keyDirectory(const std::string& key, bool create) {
   }
   key_ = key;
   key_fd_ = fd;
-  key_made_ = made;
-  claimed_since_made_ = {std::numeric_limits<Second>::max(), std::numeric_limits<Second>::min()};
   return key_fd_;
 }
 
@@ -204,7 +201,6 @@ void FileStore::closeKeyDirectory() {
   key_fd_ = -1;
   key_.clear();
   key_missing_ = false;
-  key_made_ = false;
 }
 
 bool FileStore::slotExists(int key_fd, const std::string& key, Second window, int slot) {
@@ -215,33 +211,35 @@ bool FileStore::slotExists(int key_fd, const std::string& key, Second window, in
   throw StoreError("stat", keyPath(key) + "/" + name, errno);
 }
 
-// Taken slots are a prefix (see Store), so the count is the first free slot:
-// one stat when the window is full, a binary search otherwise. O(log limit),
-// whatever the number of requests already made. Callers have seen slot 0.
-int FileStore::countTaken(int key_fd, const std::string& key, Second window, int limit) {
-  if (limit == 1 || slotExists(key_fd, key, window, limit - 1)) return limit;
-  int taken_below = 1;      // slots < taken_below are known taken (callers saw slot 0)
-  int free_at = limit - 1;  // slot free_at is known free
+// Taken slots are a prefix (see Store), so the count is the first free slot
+// at or after known_taken. One stat answers "full" (the last slot), the case
+// of a node that finds a window other nodes filled; otherwise the search
+// gallops from known_taken (1, 2, 4, ... slots on) and then halves. So its
+// cost is O(log) of the slots taken beyond what the caller knew.
+int FileStore::countTaken(const std::string& key, Second window, int known_taken, int limit) {
+  if (known_taken >= limit) return limit;
+  const int key_fd = keyDirectory(key, false);
+  if (key_fd < 0) return 0;
+  if (known_taken == 0 && !slotExists(key_fd, key, window, 0)) return 0;
+  int taken_below = std::max(known_taken, 1);  // slots below it are taken
+  if (taken_below >= limit || slotExists(key_fd, key, window, limit - 1)) return limit;
+  int free_at = limit - 1;  // known free
+  for (int step = 1; taken_below + step - 1 < free_at; step *= 2) {
+    const int probe = taken_below + step - 1;
+    if (!slotExists(key_fd, key, window, probe)) {
+      free_at = probe;
+      break;
+    }
+    taken_below = probe + 1;
+  }
   while (taken_below < free_at) {
-    int middle = taken_below + (free_at - taken_below) / 2;
+    const int middle = taken_below + (free_at - taken_below) / 2;
     if (slotExists(key_fd, key, window, middle))
       taken_below = middle + 1;
     else
       free_at = middle;
   }
   return taken_below;
-}
-
-// A stat per window from now + kClockSkewToleranceSeconds down to now, the
-// newest first, so a node whose clock lags counts in the window a node ahead
-// already opened: no listing.
-WindowState FileStore::read(const std::string& key, Second now, int limit) {
-  const int key_fd = keyDirectory(key, false);
-  if (key_fd < 0) return {};
-  for (Second window = now + kClockSkewToleranceSeconds; window >= now; --window)
-    if (slotExists(key_fd, key, window, 0))
-      return WindowState{window, countTaken(key_fd, key, window, limit)};
-  return {};
 }
 
 bool FileStore::claimSlot(const std::string& key, Second window, int slot) {
@@ -255,26 +253,12 @@ bool FileStore::claimSlot(const std::string& key, Second window, int slot) {
                     kSlotMode);
     if (fd >= 0) {
       close(fd);
-      claimed_since_made_.first = std::min(claimed_since_made_.first, window);
-      claimed_since_made_.second = std::max(claimed_since_made_.second, window);
       return true;
     }
     if (errno == EEXIST) return false;
     if (errno != ENOENT || round == 2) throw StoreError("open", keyPath(key) + "/" + name, errno);
     closeKeyDirectory();
   }
-}
-
-Collection FileStore::collectKey(const std::string& key, Second keep_from, Second keep_until) {
-  Collection done;
-  // A directory this object made holds only what it claimed since: nothing
-  // to list when all that is kept.
-  if (key_made_ && key_ == key && claimed_since_made_.first >= keep_from &&
-      claimed_since_made_.second <= keep_until)
-    return done;
-  const int key_fd = keyDirectory(key, false);
-  if (key_fd >= 0) removeSlotsOutside(key_fd, keyPath(key), keep_from, keep_until, done);
-  return done;
 }
 
 Collection FileStore::collectAll(Second keep_from, Second keep_until) {

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <string>
-#include <utility>
 
 #include "store.h"
 
@@ -34,9 +33,8 @@ class FileStore final : public Store {
   FileStore(const FileStore&) = delete;
   FileStore& operator=(const FileStore&) = delete;
 
-  WindowState read(const std::string& key, Second now, int limit) override;
+  int countTaken(const std::string& key, Second window, int known_taken, int limit) override;
   bool claimSlot(const std::string& key, Second window, int slot) override;
-  Collection collectKey(const std::string& key, Second keep_from, Second keep_until) override;
   Collection collectAll(Second keep_from, Second keep_until) override;
   void probe() override;
 
@@ -48,15 +46,12 @@ class FileStore final : public Store {
   void closeKeyDirectory();
   std::string keyPath(const std::string& key) const { return root_ + "/" + key; }
   bool slotExists(int key_fd, const std::string& key, Second window, int slot);
-  int countTaken(int key_fd, const std::string& key, Second window, int limit);
 
   std::string root_;
   int root_fd_ = -1;   // O_PATH descriptor of the root, once opened
   std::string key_;    // the key whose directory key_fd_ is
   int key_fd_ = -1;    // O_PATH descriptor of that key's directory
   bool key_missing_ = false;  // key_'s directory was found missing
-  bool key_made_ = false;     // key_'s directory was made by this object
-  std::pair<Second, Second> claimed_since_made_;  // oldest and newest window claimed in it since
 };
 
 }  // namespace access_limiter

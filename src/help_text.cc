@@ -28,8 +28,9 @@ std::string limiterHelp() {
          "  --gc            remove past windows of every key, windows more than " +
          std::to_string(kClockSkewToleranceSeconds) +
          " s\n"
-         "                  ahead of this clock, and idle keys (for cron or a timer);\n"
-         "                  exit 1 if any entry could not be collected\n"
+         "                  ahead of this clock, and idle keys; exit 1 if any entry\n"
+         "                  could not be collected. Requests never collect: run it\n"
+         "                  every minute on one node (scripts/deploy installs a cron job)\n"
          "  --version       print the version\n"
          "  --help          print this help\n"
          "\n"
@@ -49,6 +50,9 @@ std::string limiterHelp() {
          "  ACCESS_STORE_TIMEOUT seconds a request waits on the store before that\n"
          "                       failure answer (0.1-60, decimals allowed; default 1;\n"
          "                       0 = no bound, saving a thread per request on a local disk)\n"
+         "  ACCESS_NODE_CACHE    file in which this node's processes share what they know\n"
+         "                       of current windows (default /dev/shm/access-limiter-cache.UID;\n"
+         "                       off = ask the store every time)\n"
          "  ACCESS_ERROR_MAIL    mail server errors to this address (default: off)\n"
          "  ACCESS_MAIL_COMMAND  sendmail-compatible program (default /usr/sbin/sendmail)\n"
          "  ACCESS_MAIL_INTERVAL at most one mail per cause per this many seconds\n"

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <limits>
 #include <stdexcept>
 
 namespace access_limiter {
@@ -27,9 +26,9 @@ Decision decide(Second now, int limit, const WindowState& state) {
 }
 
 // A claim that finished after its window ended may have landed in a window
-// already collected (a window goes once one two windows newer opens), where
-// its slot says nothing about the N admitted there before. It stands only if
-// no window that would have collected it has opened.
+// already collected (`--gc` removes a window once its clock is two windows
+// on), where its slot says nothing about the N admitted there before. It
+// stands only if no window that late has opened.
 bool Limiter::superseded(const std::string& key, Second window) {
   const Second finished = clock_.now();
   if (finished <= window) return false;
@@ -38,53 +37,56 @@ bool Limiter::superseded(const std::string& key, Second window) {
   for (Second newer = finished + kClockSkewToleranceSeconds;
        newer > window + kClockSkewToleranceSeconds; --newer) {
     // Any window from `newer` on would have collected ours.
-    if (store_.read(key, newer, 1).window) return true;
+    if (store_.countTaken(key, newer, 0, 1) > 0) return true;
   }
   return false;
 }
 
-Admission Limiter::admit(const std::string& key) {
+// What the node knows of `key` at `now`, and a look at the window ahead
+// when the node has not seen it open: a node whose clock runs ahead may have
+// opened it, and the decision counts in the newest window. A window the node
+// knows is full is refused without that look, even when a window ahead may
+// have opened: refusing errs on the side of the limit.
+WindowState Limiter::known(const std::string& key, Second now) {
+  const std::optional<KnownWindow> fact = known_.recall(key, now);
+  if (fact && fact->taken >= limit_) return WindowState{fact->window, fact->taken};
+  for (Second ahead = now + kClockSkewToleranceSeconds; ahead > (fact ? fact->window : now);
+       --ahead) {
+    if (store_.countTaken(key, ahead, 0, 1) > 0) {
+      known_.learn(key, KnownWindow{ahead, 1});
+      return WindowState{ahead, 1};
+    }
+  }
+  if (fact) return WindowState{fact->window, fact->taken};
+  return {};
+}
+
+Decision Limiter::admit(const std::string& key) {
   // Deciding again, not failing: a decision outlived by its window (a
   // process delayed between reading the clock and claiming) starts over with
   // the clock as it is then. Bounded: a store that slow is reported.
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     const Second now = clock_.now();
-    WindowState state = store_.read(key, now, limit_);
+    WindowState state = known(key, now);
     // Contention, not failure: another request claimed our slot between our
-    // read and our claim, and each retry moves one slot on. So the loop ends
-    // within limit + 1 turns (the last one finds the window full); a store
-    // that breaks the prefix rule would spin, and is reported instead.
+    // look and our claim. The count read then is past that slot, so the loop
+    // ends within limit + 1 turns (the last one finds the window full); a
+    // store that breaks the prefix rule would spin, and is reported instead.
     for (int turn = 0; turn <= limit_; ++turn) {
-      Admission result;
-      result.decision = decide(now, limit_, state);
-      const Decision& d = result.decision;
-      if (!d.admitted) return result;
+      const Decision d = decide(now, limit_, state);
+      if (!d.admitted) return d;
       if (!store_.claimSlot(key, d.window, d.slot)) {
-        state = WindowState{d.window, d.slot + 1};
+        state = WindowState{d.window, store_.countTaken(key, d.window, d.slot + 1, limit_)};
+        known_.learn(key, KnownWindow{d.window, state.taken});
         if (turn == limit_)
           throw std::logic_error("no decision for a key (" + key + ") after " +
                                  std::to_string(limit_ + 1) +
                                  " claims: the store breaks the prefix rule");
         continue;
       }
+      known_.learn(key, KnownWindow{d.window, d.slot + 1});
       if (superseded(key, d.window)) break;
-      // The request that opens a window collects the key's past windows:
-      // one directory scan per key per window, never one per request.
-      if (d.slot == 0) {
-        try {
-          const Collection done = store_.collectKey(key, d.window - kClockSkewToleranceSeconds,
-                                                    std::numeric_limits<Second>::max());
-          if (!done.errors.empty())
-            result.collect_error =
-                done.errors.front() +
-                (done.errors.size() > 1
-                     ? " (and " + std::to_string(done.errors.size() - 1) + " more)"
-                     : std::string());
-        } catch (const StoreError& e) {
-          result.collect_error = e.what();
-        }
-      }
-      return result;
+      return d;
     }
   }
   throw StoreError("decisions for a key (" + key + ") outlived their window " +

@@ -2,7 +2,10 @@
 
 #include <string>
 
+#include <optional>
+
 #include "clock.h"
+#include "node_cache.h"
 #include "store.h"
 
 namespace access_limiter {
@@ -10,6 +13,18 @@ namespace access_limiter {
 // Upper bound of ACCESS_LIMIT: one file per admission, so a limit is also a
 // number of files per key per second.
 inline constexpr int kMaxLimit = 100000;
+
+// What is known about one key when a request is decided.
+struct WindowState {
+  // The window to count in: the newest window seen from now to now +
+  // kClockSkewToleranceSeconds (a node whose clock runs ahead opened it; the
+  // decision counts in that window rather than open an older one). Unset
+  // when none is known to be open.
+  std::optional<Second> window;
+  // How many slots of that window are known taken. Taken slots always form
+  // the prefix 0..taken-1 (see Store::claimSlot).
+  int taken = 0;
+};
 
 struct Decision {
   bool admitted = false;
@@ -19,15 +34,6 @@ struct Decision {
   int remaining = 0;      // left in this window after this request
   // Whole seconds until the next window: 1 to 1 + kClockSkewToleranceSeconds.
   Second reset_after_seconds = 1;
-};
-
-// A decision, and what the collection that follows an opening admission
-// reports for the caller to log.
-struct Admission {
-  Decision decision;
-  // Set when collecting the key's past windows failed. The admission stands
-  // (its slot is claimed).
-  std::string collect_error;
 };
 
 // The whole rule, as a pure function: at most `limit` per window, a window is
@@ -40,16 +46,19 @@ Decision decide(Second now, int limit, const WindowState& state);
 // Decides for one request and records the admission in the store.
 class Limiter {
  public:
-  Limiter(Store& store, const Clock& clock, int limit)
-      : store_(store), clock_(clock), limit_(limit) {}
+  Limiter(Store& store, NodeCache& known, const Clock& clock, int limit)
+      : store_(store), known_(known), clock_(clock), limit_(limit) {}
 
   // Throws StoreError when the store cannot answer, or when every attempt
-  // was outlived by its window (kMaxAttempts); never admits then. The
-  // request that opens a window also collects the key's past windows. It
-  // leaves windows ahead of its clock alone, even far ahead: from here a
-  // node whose own clock lags cannot tell them from the current windows of
-  // the others. `--gc` removes them (collect_command.h).
-  Admission admit(const std::string& key);
+  // was outlived by its window (kMaxAttempts); never admits then.
+  //
+  // Cost, in store calls: none for a window the node knows is full; one
+  // look at the window ahead (a clock may run ahead) and one claim for the
+  // rest, unless another process claimed the slot first (then the count is
+  // read again: O(log) of the slots claimed meanwhile). Never collects: that
+  // is `--gc`'s job (collect_command.h), so no request pays for the
+  // requests before it.
+  Decision admit(const std::string& key);
 
  private:
   // Decisions started over because their window ended before their claim.
@@ -58,8 +67,10 @@ class Limiter {
   static constexpr Second kMaxCheckedWindows = 8;
 
   bool superseded(const std::string& key, Second window);
+  WindowState known(const std::string& key, Second now);
 
   Store& store_;
+  NodeCache& known_;
   const Clock& clock_;
   int limit_;
 };

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -16,6 +17,7 @@
 #include "help_text.h"
 #include "http_status.h"
 #include "limiter.h"
+#include "node_cache.h"
 #include "program_support.h"
 #include "programs.h"
 #include "ratelimit_headers.h"
@@ -38,6 +40,14 @@ int runOperatorCommand(Command command, const LimiterSeams& seams) {
   }
   if (command == Command::kCheckConfig) {
     std::fputs(describeConfig(config).c_str(), stdout);
+    if (!config.node_cache.empty()) {
+      try {
+        SharedNodeCache check(config.node_cache, config.root);
+      } catch (const NodeCacheError& e) {
+        std::fprintf(stderr, "%s: ACCESS_NODE_CACHE unusable, deciding without it (slower): %s\n",
+                     kProgram, e.what());
+      }
+    }
     return 0;
   }
   FileStore store(config.root);
@@ -53,6 +63,18 @@ struct Launch {
   Config config;
   std::string header_lines;  // the RateLimit fields, for Apache to merge
 };
+
+// The node's cache, or none: an unusable cache costs speed, never an answer
+// (--check-config says why it is unusable).
+std::unique_ptr<NodeCache> openNodeCache(const Config& config) {
+  if (!config.node_cache.empty()) {
+    try {
+      return std::make_unique<SharedNodeCache>(config.node_cache, config.root);
+    } catch (const NodeCacheError&) {
+    }
+  }
+  return std::make_unique<NoNodeCache>();
+}
 
 std::string headerLines(const HeaderList& headers) {
   std::string lines;
@@ -114,13 +136,12 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
                        [&] { answerStoreTimeout(inputs, config, application); });
     if (seams.after_key_read) seams.after_key_read();
     FileStore store(config.root);
-    Limiter limiter(store, seams.clock, config.limit);
+    const std::unique_ptr<NodeCache> known = openNodeCache(config);
+    Limiter limiter(store, *known, seams.clock, config.limit);
     try {
-      const Admission admission = limiter.admit(key);
-      if (!admission.collect_error.empty())
-        logLine("could not collect past windows of key " + key + ": " + admission.collect_error);
-      admitted = admission.decision.admitted;
-      headers = rateLimitHeaders(admission.decision);
+      const Decision decision = limiter.admit(key);
+      admitted = decision.admitted;
+      headers = rateLimitHeaders(decision);
     } catch (const StoreError& e) {
       if (!config.fail_open) throw;
       // Fail-open is the operator's choice (ACCESS_FAIL_OPEN=1): availability

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -23,18 +22,6 @@ class StoreError : public std::runtime_error {
 
  private:
   int error_number_;
-};
-
-// What the store knows about one key, as seen at a given second.
-struct WindowState {
-  // The window counted in: "now" if it was opened, else the newest window
-  // after now and at most kClockSkewToleranceSeconds ahead (some node's clock
-  // runs ahead; the decision counts in that window rather than open an older
-  // one). A window further ahead is never reported.
-  std::optional<Second> window;
-  // How many slots of that window are taken. Taken slots always form the
-  // prefix 0..taken-1 (see Store::claimSlot), so this is exact.
-  int taken = 0;
 };
 
 // What one collection did.
@@ -68,25 +55,22 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  // The window of `key` to count in at `now` (see WindowState: the newest
-  // window from now to now + kClockSkewToleranceSeconds), and its
-  // taken-slot count (at most `limit`). Reads only; never creates anything.
-  virtual WindowState read(const std::string& key, Second now, int limit) = 0;
+  // How many slots of `window` of `key` are taken, at most `limit`, given
+  // that the first `known_taken` are (0 when nothing is known). Reads only;
+  // never creates anything. Its cost grows with the log of the slots taken
+  // beyond `known_taken`, never with the number of requests or files.
+  virtual int countTaken(const std::string& key, Second window, int known_taken, int limit) = 0;
 
   // Claims `slot` of `window` for `key`, creating the key and window as needed.
   // True if this call claimed it; false if it was already taken.
   virtual bool claimSlot(const std::string& key, Second window, int slot) = 0;
 
-  // Removes the windows of `key` outside [keep_from, keep_until]: past ones,
-  // and ones so far ahead that a clock must have been off when they were made.
-  // Goes on past slots it cannot remove and lists them in Collection::errors;
-  // throws only when the key cannot be listed.
-  virtual Collection collectKey(const std::string& key, Second keep_from, Second keep_until) = 0;
-
-  // The same for every key, and removes key directories left empty. For idle
-  // keys, which no request will collect. Goes on past entries it cannot
-  // collect and lists them in Collection::errors; throws only when the root
-  // itself cannot be listed (a missing root included).
+  // Removes every key's windows outside [keep_from, keep_until] (past ones,
+  // and ones so far ahead that a clock must have been off when they were
+  // made), and key directories left empty. Requests never collect: this is
+  // `--gc`, run by a timer. Goes on past entries it cannot collect and lists
+  // them in Collection::errors; throws only when the root itself cannot be
+  // listed (a missing root included).
   virtual Collection collectAll(Second keep_from, Second keep_until) = 0;
 
   // Proves the store can be written now: creates and removes a probe entry

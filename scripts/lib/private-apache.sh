@@ -3,7 +3,7 @@
 # Usage: . "$(dirname "$0")/lib/private-apache.sh"   (after lib/common.sh)
 #
 # Gives: STATE_DIR (from --state-dir or ACCESS_STATE_DIR), apache_conf,
-# apache_pid, apache_running, stop_private_apache.
+# apache_pid, apache_running, stop_private_apache, start_collector.
 
 STATE_DIR=${ACCESS_STATE_DIR:-${TMPDIR:-/tmp}/access-limiter-$(id -u)}
 
@@ -19,9 +19,27 @@ apache_pid() {
 
 apache_running() { [ -n "$(apache_pid)" ]; }
 
+# start_collector ACCESS_ROOT : runs "access-limiter --gc" on ACCESS_ROOT
+# every 10 s for as long as the instance runs (requests never collect; on a
+# web node cron does it, see scripts/deploy). Its log: STATE_DIR/collector.log.
+start_collector() {
+  local apache
+  apache=$(apache_pid)
+  [ -n "$apache" ] || return 1
+  # shellcheck disable=SC2016 # expanded by the collector's own shell
+  ACCESS_ROOT=$1 setsid bash -c 'while kill -0 "$1" 2>/dev/null; do "$2" --gc >/dev/null; sleep 10; done' \
+    collector "$apache" "$STATE_DIR/cgi-bin/access-limiter" </dev/null >/dev/null 2>>"$STATE_DIR/collector.log" &
+  echo $! >"$STATE_DIR/collector.pid"
+}
+
 # Stops the instance and waits until its processes are gone (10 s at most).
 stop_private_apache() {
   local pid i
+  if [ -f "$STATE_DIR/collector.pid" ]; then
+    # Its own process group (setsid): the loop and the sleep or --gc it waits on.
+    kill -- "-$(cat "$STATE_DIR/collector.pid")" 2>/dev/null || true
+    rm -f "$STATE_DIR/collector.pid"
+  fi
   pid=$(apache_pid)
   [ -n "$pid" ] || return 0
   apache2 -f "$(apache_conf)" -k stop 2>/dev/null || kill "$pid"

@@ -46,7 +46,24 @@ restore() {
   rm -rf "$WORK"
 }
 trap restore EXIT
-snapshot() { find /etc/apache2 /usr/lib/cgi-bin -printf '%p %s %T@\n' 2>/dev/null | sort | md5sum; }
+snapshot() { find /etc/apache2 /usr/lib/cgi-bin /etc/cron.d -printf '%p %s %T@\n' 2>/dev/null | sort | md5sum; }
+CRON=/etc/cron.d/access-limiter
+# run_cron_job FILE : runs FILE's one job now, as cron would: its variable
+# lines as the environment, the job's command through /bin/sh as its user.
+run_cron_job() {
+  local env_lines=() line user command
+  while IFS= read -r line; do
+    case $line in
+      '#'* | '') ;;
+      [A-Z]*=*) env_lines+=("$line") ;;
+      *)
+        user=$(awk '{print $6}' <<<"$line")
+        command=$(cut -d' ' -f7- <<<"$line")
+        ;;
+    esac
+  done <"$1"
+  runuser -u "$user" -- env -i PATH=/usr/bin:/bin "${env_lines[@]}" /bin/sh -c "$command"
+}
 
 before=$(snapshot)
 "$DEPLOY" --local --dry-run --set ACCESS_LIMIT=3 --set "ACCESS_ROOT=$ROOT" >"$WORK/dry.log" 2>&1
@@ -69,6 +86,15 @@ is "$(header RateLimit-Policy)" '"default";q=3;w=1' "the --set ACCESS_LIMIT reac
 ok "$([ -d "$ROOT/deployed" ]; echo $?)" "the --set ACCESS_ROOT reached the CGI"
 http GET "http://127.0.0.1/cgi-bin/access-health"
 is "$(status) $(body)" '200 {"status":"ok"}' "the deployed health check answers 200"
+
+# The collector: requests never remove counters, the cron job does.
+like "$(cat "$WORK/deploy.log")" "collector: $CRON runs access-limiter --gc every minute" "deploy says it installed the collector"
+is "$(stat -c '%U %a' "$CRON" 2>&1)" "root 644" "the cron file is root's and writable by no one else (cron ignores it otherwise)"
+like "$(cat "$CRON")" "^ACCESS_ROOT=$ROOT\$" "the cron job collects the deployed ACCESS_ROOT"
+install -d -o www-data -g www-data "$ROOT/gone-idle" && runuser -u www-data -- touch "$ROOT/gone-idle/1000000000-0"
+run_cron_job "$CRON" 2>"$WORK/cron.err"
+is "$? $(cat "$WORK/cron.err")" "0 " "the cron job runs as cron would run it, and says nothing"
+ok "$([ ! -e "$ROOT/gone-idle" ] && [ -d "$ROOT/deployed" ]; echo $?)" "it removed the past window and its idle key, and kept the current one"
 
 "$DEPLOY" --local --set ACCESS_LIMIT=3 --set "ACCESS_ROOT=$ROOT" >"$WORK/again.log" 2>&1
 ok $? "deploying again exits 0"
@@ -114,6 +140,10 @@ is "$(header RateLimit-Policy)" '"default";q=3;w=1' "Apache still serves the pre
 ok $? "deploy --remove exits 0"
 ok "$([ ! -e /usr/lib/cgi-bin/access-limiter ] && [ ! -e /etc/apache2/conf-available/access-limiter.conf ]; echo $?)" "--remove takes the programs and the conf away"
 ok "$([ ! -e /etc/apache2/conf-available/access-limiter-guard.conf ] && [ ! -e /etc/apache2/conf-enabled/access-limiter-guard.conf ]; echo $?)" "--remove takes the guard conf away"
+ok "$([ ! -e "$CRON" ]; echo $?)" "--remove takes the collector away"
+"$DEPLOY" --local --set "ACCESS_ROOT=$ROOT" --no-collector >"$WORK/no-collector.log" 2>&1
+ok "$([ $? -eq 0 ] && [ ! -e "$CRON" ]; echo $?)" "--no-collector deploys without a collector"
+"$DEPLOY" --local --remove >/dev/null 2>&1
 
 # The inventory path: a real sshd on loopback stands in for a web node, with
 # a host key and an authorized key made here; the node is this machine.
@@ -135,9 +165,14 @@ if command -v /usr/sbin/sshd >/dev/null && command -v ssh >/dev/null; then
   ok $? "deploy --inventory --dry-run over ssh exits 0"
   like "$(cat "$WORK/ssh-dry.log")" 'would: mv -f /usr/lib/cgi-bin/.access-limiter.new /usr/lib/cgi-bin/access-limiter' "the node printed what it would do"
   is "$(snapshot)" "$before" "the dry run over ssh changed nothing"
+  # Two nodes (this machine twice): only the first would get the collector.
+  printf 'root@127.0.0.1\nroot@127.0.0.1\n' >"$WORK/two-nodes"
+  "$DEPLOY" --inventory "$WORK/two-nodes" --dry-run >"$WORK/two-dry.log" 2>&1
+  is "$(grep -c "would: mv -f /etc/cron.d/.access-limiter.new $CRON" "$WORK/two-dry.log")" 1 "of two nodes, only the first would get the collector"
   "$DEPLOY" --inventory "$WORK/nodes" --set ACCESS_LIMIT=5 --set "ACCESS_ROOT=$ROOT" >"$WORK/ssh.log" 2>&1
   ok $? "deploy --inventory over ssh exits 0"
   like "$(cat "$WORK/ssh.log")" '== root@127.0.0.1: done' "the node reports done"
+  ok "$([ -f "$CRON" ]; echo $?)" "the first node of the inventory got the collector"
   http GET "$URL?app_id=over-ssh"
   is "$(status) $(header RateLimit-Policy)" '200 "default";q=5;w=1' "the Apache deployed into over ssh serves the new settings"
   ok "$([ -z "$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'access-deploy.*' -newer "$WORK/nodes")" ]; echo $?)" "deploy --inventory leaves no bundle behind"

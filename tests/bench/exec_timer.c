@@ -1,7 +1,9 @@
-/* exec-timer [--keys K] RUNS PROGRAM... : runs each PROGRAM (no arguments,
- * this environment, stdout to /dev/null) RUNS times, interleaved A B A B ...
- * so all see the same machine noise, and prints per program one line:
+/* exec-timer [--raw] [--keys K] RUNS PROGRAM... : runs each PROGRAM (no
+ * arguments, this environment, stdout to /dev/null) RUNS times, interleaved
+ * A B A B ... so all see the same machine noise, and prints per program one
+ * line:
  *   <program> median_us=<n> p90_us=<n> max_rss_kib=<n>
+ * With --raw, one line per run instead, in run order: <program> <us>.
  * With --keys K, run i gets QUERY_STRING=app_id=bench-<i mod K>, spreading
  * requests over K keys.
  *
@@ -27,13 +29,19 @@ static int compare_long(const void* a, const void* b) {
 
 int main(int argc, char** argv) {
   int keys = 0;
+  int raw = 0;
+  if (argc > 1 && strcmp(argv[1], "--raw") == 0) {
+    raw = 1;
+    ++argv;
+    --argc;
+  }
   if (argc > 2 && strcmp(argv[1], "--keys") == 0) {
     keys = atoi(argv[2]);
     argv += 2;
     argc -= 2;
   }
   if (argc < 3) {
-    fprintf(stderr, "usage: exec-timer [--keys K] RUNS PROGRAM...\n");
+    fprintf(stderr, "usage: exec-timer [--raw] [--keys K] RUNS PROGRAM...\n");
     return 2;
   }
   int runs = atoi(argv[1]);
@@ -77,6 +85,11 @@ int main(int argc, char** argv) {
           (end.tv_sec - start.tv_sec) * 1000000L + (end.tv_nsec - start.tv_nsec) / 1000L;
       if (usage.ru_maxrss > max_rss[p]) max_rss[p] = usage.ru_maxrss;
     }
+  }
+  if (raw) {
+    for (int run = 0; run < runs; ++run)
+      for (int p = 0; p < programs; ++p) printf("%s %ld\n", argv[2 + p], micros[p * runs + run]);
+    return 0;
   }
   for (int p = 0; p < programs; ++p) {
     long* mine = micros + p * runs;

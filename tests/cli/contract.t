@@ -102,6 +102,17 @@ like "$out" "ACCESS_ROOT=$ROOT" "--check-config prints ACCESS_ROOT"
 err=$(ACCESS_LIMIT=0 "$LIMITER" --check-config 2>&1 >/dev/null); rc=$?
 is "$rc" 1 "--check-config exits 1 on a bad configuration"
 like "$err" 'ACCESS_LIMIT="0"' "--check-config names the bad variable"
+out=$(env -u ACCESS_NODE_CACHE "$LIMITER" --check-config)
+like "$out" "ACCESS_NODE_CACHE=/dev/shm/access-limiter-cache.$(id -u)" "the node cache is on by default, one file per user on /dev/shm"
+is "$(ACCESS_NODE_CACHE=off "$LIMITER" --check-config | grep NODE_CACHE)" "ACCESS_NODE_CACHE=off" "ACCESS_NODE_CACHE=off turns it off"
+err=$(ACCESS_NODE_CACHE=relative/file "$LIMITER" --check-config 2>&1 >/dev/null); rc=$?
+like "$rc $err" '^1 access-limiter: ACCESS_NODE_CACHE="relative/file": must be an absolute path' "a relative ACCESS_NODE_CACHE is refused"
+touch "$WORK/open-cache" && chmod 0666 "$WORK/open-cache"
+err=$(ACCESS_NODE_CACHE="$WORK/open-cache" "$LIMITER" --check-config 2>&1 >/dev/null); rc=$?
+is "$rc" 0 "an unusable node cache is not a bad configuration: decisions go on without it"
+is "$err" "access-limiter: ACCESS_NODE_CACHE unusable, deciding without it (slower): $WORK/open-cache is writable by others than its owner" "--check-config says why it is unusable"
+cgi "$LIMITER" QUERY_STRING=app_id=uncached ACCESS_NODE_CACHE="$WORK/open-cache"
+is "$(status) $ERR" "200 " "a request with an unusable node cache is decided without it, silently"
 "$LIMITER" --bogus >/dev/null 2>&1; rc=$?
 is "$rc" 2 "an unknown option exits 2"
 

@@ -64,24 +64,13 @@ is "$(find "$ROOT/near" -name "$((NOW + 1))-*" | wc -l)" 3 "--gc kept the window
 ACCESS_TEST_NOW=$NOW "$TESTABLE" --gc >/dev/null 2>"$WORK/gc.err"
 is "$(cat "$WORK/gc.err")" "" "a second --gc has nothing to say"
 
-# Collection after an admission fails (a sticky key directory where a slot
-# of root's may not be unlinked by www-data): the admission stands and the
-# log says why.
-if [ "$(id -u)" -eq 0 ] && id www-data >/dev/null 2>&1 && id nobody >/dev/null 2>&1; then
-  chmod 0755 "$WORK"
-  chown www-data "$ROOT"
-  mkdir -p "$ROOT/stuck" && touch "$ROOT/stuck/$((NOW - 5))-0"
-  chown nobody "$ROOT/stuck" && chmod 1777 "$ROOT/stuck"
-  runuser -u www-data -- env QUERY_STRING=app_id=stuck ACCESS_TEST_NOW=$NOW ACCESS_ROOT="$ROOT" \
-    "$TESTABLE" >"$WORK/out" 2>"$WORK/err"
-  OUT=$(tr -d '\r' <"$WORK/out")
-  is "$(status)" 200 "an admission whose collection fails still answers 200"
-  like "$(cat "$WORK/err")" "^access-limiter: could not collect past windows of key stuck: unlink\\($ROOT/stuck/$((NOW - 5))-0\\): Operation not permitted$" "and logs why"
-  rm -rf "$ROOT/stuck"
-else
-  skip "needs root, www-data and nobody; NOT checked: the log line of a failed collection"
-  skip "see above"
-fi
+# Requests never collect; --gc does, from a timer (scripts/deploy installs
+# it). A past window stays until then, whoever owns it.
+mkdir -p "$ROOT/past" && touch "$ROOT/past/$((NOW - 5))-0"
+cgi "$TESTABLE" QUERY_STRING=app_id=past ACCESS_TEST_NOW=$NOW
+is "$(status)" 200 "an admission beside a past window answers 200"
+ok "$([ -f "$ROOT/past/$((NOW - 5))-0" ] && [ -f "$ROOT/past/$NOW-0" ]; echo $?)" "and leaves the past window for --gc"
+rm -rf "$ROOT/past"
 
 # --gc never removes what is not ours, and goes on past what it cannot read.
 rm -rf "$ROOT" && mkdir -p "$ROOT"

@@ -5,7 +5,8 @@
 # mounts, daemons and host aliases made here are removed whatever happens.
 . "$(dirname "$0")/../lib.sh"
 
-if [ "$(id -u)" -ne 0 ] || [ ! -e /dev/fuse ] || ! command -v glusterd >/dev/null; then
+. "$PROJECT_ROOT/scripts/lib/loopback-volume.sh"
+if ! loopback_volume_usable; then
   skip "needs root, /dev/fuse and glusterfs-server; GlusterFS was NOT tested on this machine"
   done_testing
   exit
@@ -13,53 +14,21 @@ fi
 
 SETUP="$PROJECT_ROOT/scripts/gluster-setup"
 VOLUME="accesstest$$"
-NODES=(access-gl-1 access-gl-2 access-gl-3)
-HOSTS_MARK="# access-limiter glusterfs test $$"
+NODES=("${LOOPBACK_NODES[@]}")
 MOUNTS=("$WORK/node1" "$WORK/node2" "$WORK/node3")
-started_glusterd=no
-stopped_bricks=no
-cleanup() {
-  local m
-  [ "$stopped_bricks" = yes ] && pkill -CONT -f -- "--volfile-id $VOLUME\\."
-  for m in "${MOUNTS[@]}"; do mountpoint -q "$m" && umount -l "$m"; done
-  gluster --mode=script volume stop "$VOLUME" force >/dev/null 2>&1
-  gluster --mode=script volume delete "$VOLUME" >/dev/null 2>&1
-  pkill -f -- "--volfile-id $VOLUME\\." 2>/dev/null
-  if [ "$started_glusterd" = yes ]; then
-    kill "$(cat "$WORK/glusterd.pid" 2>/dev/null)" 2>/dev/null
-    pkill -f glustershd 2>/dev/null
-    sleep 1
-  fi
-  sed -i "\\|$HOSTS_MARK|d" /etc/hosts
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+# loopback_volume_remove also continues stopped bricks and unmounts.
+trap 'loopback_volume_remove; rm -rf "$WORK"' EXIT
 
-# Gluster refuses a literal loopback address for a brick, but takes names;
-# these three resolve to this machine, so all traffic stays on loopback.
-echo "127.0.0.1 ${NODES[*]} $HOSTS_MARK" >>/etc/hosts
-if ! pgrep -x glusterd >/dev/null; then
-  glusterd -p "$WORK/glusterd.pid" && started_glusterd=yes
-  for _ in $(seq 50); do gluster --mode=script peer status >/dev/null 2>&1 && break; sleep 0.2; done
-fi
-ok "$(gluster --mode=script peer status >/dev/null 2>&1; echo $?)" "glusterd answers"
-
-cat >"$WORK/inventory" <<INV
-volume $VOLUME
-web ${NODES[0]} 127.0.0.1 $WORK/brick1
-web ${NODES[1]} 127.0.0.1 $WORK/brick2
-web ${NODES[2]} 127.0.0.1 $WORK/brick3
-INV
-"$SETUP" --inventory "$WORK/inventory" --create --force >"$WORK/create.log" 2>&1
+loopback_volume_create "$WORK" "$VOLUME"
 ok $? "gluster-setup --create builds and starts the volume"
+ok "$(gluster --mode=script peer status >/dev/null 2>&1; echo $?)" "glusterd answers"
 like "$(gluster --mode=script volume info "$VOLUME")" 'Number of Bricks: 1 x 3 = 3' "the volume is replica 3"
 like "$(gluster --mode=script volume get "$VOLUME" performance.stat-prefetch)" 'performance.stat-prefetch +off' "stat-prefetch is off"
 "$SETUP" --inventory "$WORK/inventory" --create --force >"$WORK/create-again.log" 2>&1
 like "$(cat "$WORK/create-again.log")" "volume $VOLUME exists" "gluster-setup --create again skips what is done"
 
 for i in 0 1; do
-  "$SETUP" --inventory "$WORK/inventory" --mount "${NODES[i]}" --mount-point "${MOUNTS[i]}" \
-    --fstab "$WORK/fstab" >"$WORK/mount$i.log" 2>&1
+  loopback_volume_mount "${NODES[i]}" "${MOUNTS[i]}"
   ok $? "gluster-setup --mount ${NODES[i]} mounts the volume on ${MOUNTS[i]}"
 done
 like "$(cat "$WORK/fstab")" "^${NODES[0]}:/$VOLUME $WORK/node1 glusterfs defaults,_netdev,entry-timeout=0,attribute-timeout=0,negative-timeout=0,backup-volfile-servers=" "the fstab line has the cache-free mount options"
@@ -86,7 +55,11 @@ burst() {
 for second in 1700000000 1700000001 1700000002; do
   is "$(burst $second 40 shared)" 10 "40 processes on two mounts in second $second: exactly 10 admitted"
 done
-is "$(find "$WORK"/brick1/access/shared -type f | wc -l)" 20 "each brick holds the last two windows, 10 slots each (older ones collected)"
+is "$(find "$WORK"/brick1/access/shared -type f | wc -l)" 30 "requests collect nothing: each brick holds the three windows, 10 slots each"
+out=$(ACCESS_ROOT="${MOUNTS[1]}/access" ACCESS_TEST_NOW=1700000002 "$TESTABLE" --gc); rc=$?
+is "$rc" 0 "--gc on one node's mount exits 0"
+is "$(find "$WORK"/brick1/access/shared -type f -printf '%f\n' | cut -d- -f1 | sort -u | tr '\n' ' ')" \
+  "1700000001 1700000002 " "--gc left the last two windows on every brick"
 
 # What the limiter needs from the volume, measured: the same bursts with the
 # client caches at GlusterFS's defaults (the options reset, and a third mount
@@ -98,7 +71,7 @@ for option in performance.stat-prefetch performance.quick-read performance.open-
   gluster --mode=script volume reset "$VOLUME" "$option" >/dev/null
 done
 mkdir -p "${MOUNTS[2]}"
-mount -t glusterfs "${NODES[2]}:/$VOLUME" "${MOUNTS[2]}"
+mount -t glusterfs "${NODES[2]}:/$VOLUME" "${MOUNTS[2]}" && LOOPBACK_MOUNTS+=("${MOUNTS[2]}")
 sleep 1
 BURST_MOUNTS=("${MOUNTS[0]}" "${MOUNTS[2]}")
 defaults=""
@@ -185,7 +158,6 @@ is "$(burst 1700000030 40 after-heal)" 10 "after heal: exactly 10 of 40 again"
 HUNG="$WORK/hung"  # beside the mounts, never on them: a look at them would hang too
 mkdir -p "$HUNG"
 for brick in 1 2 3; do kill -STOP "$(brick_pid "$brick")"; done
-stopped_bricks=yes
 started=$(date +%s%N)
 for i in 1 2 3 4 5 6; do
   env ACCESS_ROOT="${MOUNTS[i % 2]}/access" ACCESS_STORE_TIMEOUT=1 QUERY_STRING="app_id=hung$i" \
@@ -210,7 +182,6 @@ like "$(cat "$HUNG/1.err")" 'the store did not answer within 1 s \(ACCESS_STORE_
 like "$(cat "$HUNG/health.out")" '"reason":"ACCESS_ROOT did not answer within 1 s"' "the health check answers 503 and says why"
 echo "# processes still held by the kernel in a FUSE call: $(pgrep -c -f -- "$LIMITER|$HEALTH" || true)"
 for brick in 1 2 3; do kill -CONT "$(brick_pid "$brick")"; done
-stopped_bricks=no
 wait
 is "$(pgrep -c -f -- "$LIMITER|$HEALTH" || true)" 0 "once the volume answers, none of them is left"
 

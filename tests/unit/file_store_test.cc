@@ -44,7 +44,7 @@ BOOST_AUTO_TEST_CASE(collection_unlinks_old_slots_and_keeps_the_key_directory) {
   FileStore store(dir.path());
   for (Second w : {100, 101, 102})
     for (int slot = 0; slot < 3; ++slot) BOOST_TEST(store.claimSlot("k", w, slot));
-  BOOST_TEST(store.collectKey("k", 102, 103).windows_removed == 2);
+  BOOST_TEST(store.collectAll(102, 103).windows_removed == 2);
   const fs::path key = fs::path(dir.path()) / "k";
   BOOST_TEST(std::distance(fs::directory_iterator(key), fs::directory_iterator()) == 3);
   BOOST_TEST(fs::exists(key / "102-2"));
@@ -53,11 +53,11 @@ BOOST_AUTO_TEST_CASE(collection_unlinks_old_slots_and_keeps_the_key_directory) {
 BOOST_AUTO_TEST_CASE(reading_creates_nothing) {
   TempDir dir;
   FileStore store(dir.path() + "/access");
-  store.read("demo", 100, 10);
+  BOOST_TEST(store.countTaken("demo", 100, 0, 10) == 0);
   BOOST_TEST(!fs::exists(dir.path() + "/access"));
   BOOST_TEST(store.claimSlot("demo", 100, 0));
-  store.read("other", 100, 10);
-  store.read("demo", 101, 10);
+  BOOST_TEST(store.countTaken("other", 100, 0, 10) == 0);
+  BOOST_TEST(store.countTaken("demo", 101, 0, 10) == 0);
   BOOST_TEST(!fs::exists(dir.path() + "/access/other"));
   BOOST_TEST(!fs::exists(dir.path() + "/access/demo/101-0"));
 }
@@ -76,7 +76,7 @@ BOOST_AUTO_TEST_CASE(foreign_entries_are_left_alone) {
   std::ofstream(dir.path() + "/k/notes.txt") << "operator's file";
   std::ofstream(dir.path() + "/k/12-x") << "not a slot name";
   std::ofstream(dir.path() + "/.probe-keep") << "";
-  BOOST_TEST(store.read("k", 100, 10).window.value_or(-1) == 100);
+  BOOST_TEST(store.countTaken("k", 100, 0, 10) == 1);
   BOOST_TEST(store.collectAll(200, 201).windows_removed == 1);
   BOOST_TEST(fs::exists(dir.path() + "/k/notes.txt"));
   BOOST_TEST(fs::exists(dir.path() + "/k/12-x"));
@@ -95,8 +95,7 @@ BOOST_AUTO_TEST_CASE(links_inside_the_root_are_never_followed) {
   fs::create_directory_symlink(outside, root + "/evil");
   FileStore store(root);
   BOOST_CHECK_THROW(store.claimSlot("evil", 1700000000, 0), StoreError);
-  BOOST_CHECK_THROW(store.read("evil", 100, 10), StoreError);
-  BOOST_CHECK_THROW(store.collectKey("evil", 200, 201), StoreError);
+  BOOST_CHECK_THROW(store.countTaken("evil", 100, 0, 10), StoreError);
   Collection done = store.collectAll(200, 201);
   BOOST_TEST(done.errors.empty());  // a link is not a key: skipped, not an error
   BOOST_TEST(fs::exists(outside + "/100-0"));
@@ -107,9 +106,9 @@ BOOST_AUTO_TEST_CASE(links_inside_the_root_are_never_followed) {
   // and not ours to remove: collection leaves it and its target alone.
   BOOST_TEST(store.claimSlot("k", 100, 0));
   fs::create_symlink(outside + "/100-0", root + "/k/100-1");
-  BOOST_TEST(store.read("k", 100, 10).taken == 2);
+  BOOST_TEST(store.countTaken("k", 100, 0, 10) == 2);
   BOOST_TEST(!store.claimSlot("k", 100, 1));
-  BOOST_TEST(store.collectKey("k", 200, 201).windows_removed == 1);
+  BOOST_TEST(store.collectAll(200, 201).windows_removed == 1);
   BOOST_TEST(fs::exists(outside + "/100-0"));
   BOOST_TEST(fs::is_symlink(root + "/k/100-1"));
   BOOST_TEST(!fs::exists(root + "/k/100-0"));
@@ -125,7 +124,7 @@ BOOST_AUTO_TEST_CASE(only_canonical_regular_slot_files_are_collected) {
   fs::create_directory(key + "100-2");
   std::ofstream(key + "100-2/inside") << "";
   BOOST_TEST(mkfifo((key + "100-3").c_str(), 0600) == 0);
-  Collection done = store.collectKey("k", 200, 201);
+  Collection done = store.collectAll(200, 201);
   BOOST_TEST(done.windows_removed == 1);
   BOOST_TEST(done.errors.empty());
   BOOST_TEST(!fs::exists(key + "100-0"));
@@ -139,7 +138,7 @@ BOOST_AUTO_TEST_CASE(collection_goes_on_past_an_entry_it_may_not_remove) {
   for (Second w = 100; w < 120; ++w) BOOST_TEST(store.claimSlot("k", w, 0));
   // A directory where a slot of window 110 would be: not a slot file.
   fs::create_directories(dir.path() + "/k/110-5/inside");
-  Collection done = store.collectKey("k", 200, 201);
+  Collection done = store.collectAll(200, 201);
   BOOST_TEST(done.windows_removed == 20);
   BOOST_TEST(done.errors.empty());
   BOOST_TEST(std::distance(fs::directory_iterator(dir.path() + "/k"), fs::directory_iterator()) == 1);

@@ -8,21 +8,21 @@ void MemoryStore::maybeFail(const char* call) const {
   if (fail_with_errno != 0) throw StoreError(call, "memory", fail_with_errno);
 }
 
-WindowState MemoryStore::read(const std::string& key, Second now, int limit) {
-  maybeFail("read");
+int MemoryStore::countTaken(const std::string& key, Second window, int known_taken, int limit) {
+  maybeFail("count");
+  ++count_calls;
   auto k = keys_.find(key);
-  if (k == keys_.end()) return {};
-  auto past_newest = k->second.upper_bound(now + kClockSkewToleranceSeconds);
-  if (past_newest == k->second.begin()) return {};
-  auto w = std::prev(past_newest);
-  if (w->first < now) return {};
-  int taken = 0;
+  if (k == keys_.end()) return std::min(known_taken, limit);
+  auto w = k->second.find(window);
+  int taken = std::min(known_taken, limit);
+  if (w == k->second.end()) return taken;
   while (taken < limit && w->second.count(taken) > 0) ++taken;
-  return WindowState{w->first, taken};
+  return taken;
 }
 
 bool MemoryStore::claimSlot(const std::string& key, Second window, int slot) {
   maybeFail("claim");
+  ++claim_calls;
   auto& slots = keys_[key][window];
   if (lose_next_claims > 0) {
     --lose_next_claims;
@@ -32,7 +32,7 @@ bool MemoryStore::claimSlot(const std::string& key, Second window, int slot) {
   return slots.insert(slot).second;
 }
 
-Collection MemoryStore::collectKey(const std::string& key, Second keep_from, Second keep_until) {
+Collection MemoryStore::collectWindows(const std::string& key, Second keep_from, Second keep_until) {
   maybeFail("collect");
   Collection done;
   auto k = keys_.find(key);
@@ -56,7 +56,7 @@ Collection MemoryStore::collectAll(Second keep_from, Second keep_until) {
   maybeFail("collect");
   Collection total;
   for (auto k = keys_.begin(); k != keys_.end();) {
-    const Collection done = collectKey(k->first, keep_from, keep_until);
+    const Collection done = collectWindows(k->first, keep_from, keep_until);
     total.windows_removed += done.windows_removed;
     total.future_windows_removed += done.future_windows_removed;
     total.furthest_future = std::max(total.furthest_future, done.furthest_future);

@@ -13,9 +13,8 @@ namespace access_limiter::testing {
 // fail or to lose a race.
 class MemoryStore final : public Store {
  public:
-  WindowState read(const std::string& key, Second now, int limit) override;
+  int countTaken(const std::string& key, Second window, int known_taken, int limit) override;
   bool claimSlot(const std::string& key, Second window, int slot) override;
-  Collection collectKey(const std::string& key, Second keep_from, Second keep_until) override;
   Collection collectAll(Second keep_from, Second keep_until) override;
   void probe() override;
 
@@ -24,6 +23,9 @@ class MemoryStore final : public Store {
   // The next this-many claims find their slot already taken by a competitor
   // (which then really holds it), as if another process won the race.
   int lose_next_claims = 0;
+  // Calls made so far: what a decision cost.
+  int count_calls = 0;
+  int claim_calls = 0;
 
   // Slots held in one window, and windows kept for a key.
   int slotsTaken(const std::string& key, Second window) const;
@@ -31,6 +33,7 @@ class MemoryStore final : public Store {
 
  private:
   void maybeFail(const char* call) const;
+  Collection collectWindows(const std::string& key, Second keep_from, Second keep_until);
   std::map<std::string, std::map<Second, std::set<int>>> keys_;
 };
 

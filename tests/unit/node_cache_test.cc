@@ -1,0 +1,109 @@
+#include <boost/test/unit_test.hpp>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "node_cache.h"
+#include "temp_dir.h"
+
+using namespace access_limiter;
+using access_limiter::testing::TempDir;
+
+BOOST_AUTO_TEST_SUITE(node_cache)
+
+BOOST_AUTO_TEST_CASE(keeps_the_newest_window_and_the_largest_count) {
+  TempDir dir;
+  SharedNodeCache cache(dir.path() + "/cache", "/store");
+  BOOST_TEST(!cache.recall("k", 1000).has_value());
+  cache.learn("k", KnownWindow{1000, 3});
+  BOOST_TEST(cache.recall("k", 1000)->taken == 3);
+  cache.learn("k", KnownWindow{1000, 2});  // behind what is known
+  BOOST_TEST(cache.recall("k", 1000)->taken == 3);
+  cache.learn("k", KnownWindow{1000, 7});
+  BOOST_TEST(cache.recall("k", 1000)->taken == 7);
+  cache.learn("k", KnownWindow{999, 9});  // an older window
+  BOOST_TEST(cache.recall("k", 1000)->window == 1000);
+  BOOST_TEST(cache.recall("k", 1000)->taken == 7);
+  cache.learn("k", KnownWindow{1001, 1});
+  BOOST_TEST(cache.recall("k", 1001)->taken == 1);
+  BOOST_TEST(!cache.recall("other", 1001).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(recalls_only_windows_from_now_to_the_skew_tolerance_ahead) {
+  TempDir dir;
+  SharedNodeCache cache(dir.path() + "/cache", "/store");
+  cache.learn("k", KnownWindow{1700000000, 4});
+  BOOST_TEST(!cache.recall("k", 1700000001).has_value());  // past
+  const auto ahead = cache.recall("k", 1700000000 - kClockSkewToleranceSeconds);
+  BOOST_TEST(ahead.has_value());
+  BOOST_TEST(ahead->window == 1700000000);
+  BOOST_TEST(!cache.recall("k", 1700000000 - kClockSkewToleranceSeconds - 1).has_value());
+  BOOST_TEST(cache.recall("k", 1700000000)->taken == 4);
+}
+
+BOOST_AUTO_TEST_CASE(stores_sharing_the_file_keep_apart) {
+  TempDir dir;
+  SharedNodeCache one(dir.path() + "/cache", "/store/one");
+  SharedNodeCache two(dir.path() + "/cache", "/store/two");
+  one.learn("k", KnownWindow{1000, 5});
+  BOOST_TEST(!two.recall("k", 1000).has_value());
+  BOOST_TEST(one.recall("k", 1000)->taken == 5);
+}
+
+// The point of the file: what one process learns, every other process on the
+// node knows, and concurrent updates keep the largest count.
+BOOST_AUTO_TEST_CASE(processes_share_what_they_learn) {
+  TempDir dir;
+  const std::string path = dir.path() + "/cache";
+  std::vector<pid_t> children;
+  for (int child = 0; child < 8; ++child) {
+    const pid_t pid = fork();
+    BOOST_REQUIRE(pid >= 0);
+    if (pid == 0) {
+      SharedNodeCache cache(path, "/store");
+      for (int taken = child; taken <= 4000; taken += 8) cache.learn("k", KnownWindow{1000, taken});
+      _exit(0);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  }
+  SharedNodeCache cache(path, "/store");
+  BOOST_TEST(cache.recall("k", 1000)->taken == 4000);
+}
+
+// Anyone who can write the file can make the node refuse keys: it must be
+// this user's own regular file, writable by no one else.
+BOOST_AUTO_TEST_CASE(refuses_a_file_others_could_write) {
+  TempDir dir;
+  const std::string path = dir.path() + "/cache";
+  std::ofstream(path) << "";
+  BOOST_REQUIRE(chmod(path.c_str(), 0666) == 0);
+  BOOST_CHECK_THROW(SharedNodeCache(path, "/store"), NodeCacheError);
+  BOOST_REQUIRE(chmod(path.c_str(), 0600) == 0);
+  BOOST_CHECK_NO_THROW(SharedNodeCache(path, "/store"));
+
+  std::filesystem::create_symlink(path, dir.path() + "/link");
+  BOOST_CHECK_THROW(SharedNodeCache(dir.path() + "/link", "/store"), NodeCacheError);
+  std::filesystem::create_directory(dir.path() + "/directory");
+  BOOST_CHECK_THROW(SharedNodeCache(dir.path() + "/directory", "/store"), NodeCacheError);
+  BOOST_CHECK_THROW(SharedNodeCache(dir.path() + "/missing/cache", "/store"), NodeCacheError);
+  if (geteuid() == 0) {
+    BOOST_REQUIRE(chown(path.c_str(), 65534, 65534) == 0);
+    try {
+      SharedNodeCache cache(path, "/store");
+      BOOST_ERROR("a file of another user's was used");
+    } catch (const NodeCacheError& e) {
+      BOOST_TEST(std::string(e.what()).find("belongs to uid 65534") != std::string::npos);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
