@@ -8,8 +8,10 @@ bool runByWebServer(const EnvLookup& env) { return env("GATEWAY_INTERFACE") != n
 
 Command parseCommand(int argc, const char* const* argv, bool operator_commands) {
   if (argc < 2) return Command::kServe;
-  if (argc > 2) return Command::kUnknown;
   const std::string_view word = argv[1];
+  if (operator_commands && word == "--key") return Command::kKeys;
+  if (operator_commands && word == "--status" && argc <= 3) return Command::kStatus;
+  if (argc > 2) return Command::kUnknown;
   if (word == "--help" || word == "-h") return Command::kHelp;
   if (word == "--version") return Command::kVersion;
   if (operator_commands && word == "--check-config") return Command::kCheckConfig;

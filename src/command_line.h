@@ -11,6 +11,8 @@ enum class Command {
   kVersion,      // --version
   kCheckConfig,  // --check-config (access-limiter only)
   kCollect,      // --gc (access-limiter only)
+  kStatus,       // --status [KEY] (access-limiter only)
+  kKeys,         // --key ACTION ... (access-limiter only; key_command.h parses the rest)
   kUnknown,      // anything else: exit 2 with a pointer to --help
 };
 
@@ -23,7 +25,7 @@ bool runByWebServer(const EnvLookup& env);
 
 // The command of a run from a shell. No arguments: serve (a request from
 // the command line, QUERY_STRING and the rest from the environment).
-// `operator_commands`: whether --check-config and --gc exist.
+// `operator_commands`: whether --check-config, --gc, --status and --key exist.
 Command parseCommand(int argc, const char* const* argv, bool operator_commands);
 
 }  // namespace access_limiter

@@ -108,6 +108,17 @@ int parseStoreTimeout(const char* name, const char* value) {
   return ms;
 }
 
+int parseWindow(const char* name, const char* value) {
+  const std::string text(value);
+  if (text.empty() || text.size() > 5 || text.front() == '0' ||
+      text.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(text) > kMaxWindowSeconds)
+    reject(name, value,
+           "must be whole seconds from 1 to " + std::to_string(kMaxWindowSeconds) +
+               " (60: per minute, 3600: per hour)");
+  return std::stoi(text);
+}
+
 constexpr int kMaxMailIntervalSeconds = 86400;
 
 int parseMailInterval(const char* name, const char* value) {
@@ -181,6 +192,10 @@ Config loadConfig(const EnvLookup& env) {
       reject("ACCESS_ROOT", v, "must be a directory of its own, not /");
   }
   if (const char* v = env("ACCESS_KEY")) config.key = parseKeySource("ACCESS_KEY", v);
+  if (const char* v = env("ACCESS_WINDOW")) config.window_seconds = parseWindow("ACCESS_WINDOW", v);
+  if (const char* v = env("ACCESS_KNOWN_KEYS_ONLY"))
+    config.known_keys_only = parseSwitch("ACCESS_KNOWN_KEYS_ONLY", v);
+  if (const char* v = env("ACCESS_DRY_RUN")) config.dry_run = parseSwitch("ACCESS_DRY_RUN", v);
   if (const char* v = env("ACCESS_FAIL_OPEN")) config.fail_open = parseSwitch("ACCESS_FAIL_OPEN", v);
   if (const char* v = env("ACCESS_STORE_TIMEOUT"))
     config.store_timeout_ms = parseStoreTimeout("ACCESS_STORE_TIMEOUT", v);
@@ -204,7 +219,10 @@ Config loadConfig(const EnvLookup& env) {
 std::string describeConfig(const Config& config) {
   return "ACCESS_LIMIT=" + std::to_string(config.limit) + "\n" +
          "ACCESS_ROOT=" + config.root + "\n" +
+         "ACCESS_WINDOW=" + std::to_string(config.window_seconds) + "\n" +
          "ACCESS_KEY=" + describeKeySource(config.key) + "\n" +
+         "ACCESS_KNOWN_KEYS_ONLY=" + (config.known_keys_only ? "1" : "0") + "\n" +
+         "ACCESS_DRY_RUN=" + (config.dry_run ? "1" : "0") + "\n" +
          "ACCESS_FAIL_OPEN=" + (config.fail_open ? "1" : "0") + "\n" +
          "ACCESS_STORE_TIMEOUT=" + describeSeconds(config.store_timeout_ms) + "\n" +
          "ACCESS_NODE_CACHE=" + (config.node_cache.empty() ? "off" : config.node_cache) + "\n" +

@@ -36,9 +36,12 @@ std::string defaultNodeCache();
 // takes the default shown here (the seed samples' values); when set, it must
 // be valid or loading fails: a bad value is never replaced by a default.
 struct Config {
-  int limit = 10;                      // ACCESS_LIMIT: admissions per key per second
+  int limit = 10;                      // ACCESS_LIMIT: admissions per key per window
+  int window_seconds = 1;              // ACCESS_WINDOW: the window's length, 1 to kMaxWindowSeconds
   std::string root = "/tmp/access";    // ACCESS_ROOT: the store's directory
   KeySource key;                       // ACCESS_KEY: where the key comes from
+  bool known_keys_only = false;        // ACCESS_KNOWN_KEYS_ONLY=1: a key without a policy gets 401
+  bool dry_run = false;                // ACCESS_DRY_RUN=1: count, but admit what would be refused
   bool fail_open = false;              // ACCESS_FAIL_OPEN=1: admit when the store fails
   // ACCESS_STORE_TIMEOUT, in seconds (decimals allowed): how long a request
   // waits on the store before it answers 503 (or admits, failing open).

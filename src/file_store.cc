@@ -44,10 +44,19 @@ class Fd {
   int fd_;
 };
 
-// The name of a slot file: "<window>-<slot>".
-std::string slotName(Second window, int slot) {
-  return std::to_string(window) + "-" + std::to_string(slot);
+// The name of a slot file: "<start>-<slot>" in a one-second window,
+// "<start>+<seconds>-<slot>" in a longer one.
+std::string slotName(const Window& window, int slot) {
+  std::string name = std::to_string(window.start);
+  if (window.seconds != 1) name += "+" + std::to_string(window.seconds);
+  return name + "-" + std::to_string(slot);
 }
+
+// Where a key's policy is kept, beside its slots: a symbolic link whose
+// target is the policy's text, so that reading it is one readlink, one round
+// trip on a network file system, where a file would take an open, a read
+// and a close. It is read, never followed.
+constexpr char kPolicyName[] = ".policy";
 
 // True for a decimal number as slotName writes one: digits, no leading zero.
 bool isCanonicalNumber(std::string_view digits) {
@@ -57,16 +66,30 @@ bool isCanonicalNumber(std::string_view digits) {
   return true;
 }
 
+Second parseNumber(std::string_view digits) {
+  Second value = 0;
+  for (char c : digits) value = value * 10 + (c - '0');
+  return value;
+}
+
 // The window of a slot file name, exactly as slotName writes it. Anything
 // else found in a key directory is not ours and is left alone.
-std::optional<Second> parseSlotWindow(std::string_view name) {
-  std::size_t dash = name.find('-');
-  if (dash == std::string_view::npos || dash > 18 || name.size() - dash > 7 ||
-      !isCanonicalNumber(name.substr(0, dash)) || !isCanonicalNumber(name.substr(dash + 1)))
+std::optional<Window> parseSlotWindow(std::string_view name) {
+  const std::size_t dash = name.find('-');
+  if (dash == std::string_view::npos || name.size() - dash > 7 ||
+      !isCanonicalNumber(name.substr(dash + 1)))
     return std::nullopt;
-  Second window = 0;
-  for (char c : name.substr(0, dash)) window = window * 10 + (c - '0');
-  return window;
+  std::string_view start = name.substr(0, dash);
+  std::string_view seconds = "1";
+  if (const std::size_t plus = start.find('+'); plus != std::string_view::npos) {
+    seconds = start.substr(plus + 1);
+    start = start.substr(0, plus);
+    if (seconds == "1" || seconds.size() > 5 || !isCanonicalNumber(seconds)) return std::nullopt;
+  }
+  if (start.size() > 18 || !isCanonicalNumber(start)) return std::nullopt;
+  const Second length = parseNumber(seconds);
+  if (length > kMaxWindowSeconds) return std::nullopt;
+  return Window(parseNumber(start), length);
 }
 
 struct Entry {
@@ -106,16 +129,16 @@ bool isRegularFile(int dir_fd, const Entry& entry) {
   return fstatat(dir_fd, entry.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
 }
 
-// Unlinks the slot files in `dir_fd` whose window is outside [keep_from,
-// keep_until], adding what it removed to `done`, and what it could not to
-// done.errors: it goes on past each.
+// Unlinks the slot files in `dir_fd` whose window does not overlap
+// [keep_from, keep_until], adding what it removed to `done`, and what it
+// could not to done.errors: it goes on past each.
 void removeSlotsOutside(int dir_fd, const std::string& path, Second keep_from,
                         Second keep_until, Collection& done) {
-  std::vector<Second> cleared;
+  std::vector<Window> cleared;
   for (const Entry& entry : listDirectory(dir_fd, path)) {
     const std::string& name = entry.name;
-    const std::optional<Second> window = parseSlotWindow(name);
-    if (!window || (*window >= keep_from && *window <= keep_until)) continue;
+    const std::optional<Window> window = parseSlotWindow(name);
+    if (!window || (window->start <= keep_until && window->end() > keep_from)) continue;
     if (!isRegularFile(dir_fd, entry)) continue;
     // ENOENT: another collector was first.
     if (unlinkat(dir_fd, name.c_str(), 0) != 0 && errno != ENOENT) {
@@ -125,9 +148,9 @@ void removeSlotsOutside(int dir_fd, const std::string& path, Second keep_from,
     if (std::find(cleared.begin(), cleared.end(), *window) != cleared.end()) continue;
     cleared.push_back(*window);
     ++done.windows_removed;
-    if (*window > keep_until) {
+    if (window->start > keep_until) {
       ++done.future_windows_removed;
-      done.furthest_future = std::max(done.furthest_future, *window);
+      done.furthest_future = std::max(done.furthest_future, window->start);
     }
   }
 }
@@ -203,7 +226,7 @@ void FileStore::closeKeyDirectory() {
   key_missing_ = false;
 }
 
-bool FileStore::slotExists(int key_fd, const std::string& key, Second window, int slot) {
+bool FileStore::slotExists(int key_fd, const std::string& key, const Window& window, int slot) {
   struct stat st {};
   const std::string name = slotName(window, slot);
   if (fstatat(key_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return true;
@@ -216,7 +239,8 @@ bool FileStore::slotExists(int key_fd, const std::string& key, Second window, in
 // of a node that finds a window other nodes filled; otherwise the search
 // gallops from known_taken (1, 2, 4, ... slots on) and then halves. So its
 // cost is O(log) of the slots taken beyond what the caller knew.
-int FileStore::countTaken(const std::string& key, Second window, int known_taken, int limit) {
+int FileStore::countTaken(const std::string& key, const Window& window, int known_taken,
+                          int limit) {
   if (known_taken >= limit) return limit;
   const int key_fd = keyDirectory(key, false);
   if (key_fd < 0) return 0;
@@ -242,7 +266,7 @@ int FileStore::countTaken(const std::string& key, Second window, int known_taken
   return taken_below;
 }
 
-bool FileStore::claimSlot(const std::string& key, Second window, int slot) {
+bool FileStore::claimSlot(const std::string& key, const Window& window, int slot) {
   const std::string name = slotName(window, slot);
   // Retrying a vanished directory, not failures: `--gc` may remove an idle
   // key's directory between our open and our create. Three rounds cover any
@@ -294,6 +318,63 @@ Collection FileStore::collectAll(Second keep_from, Second keep_until) {
       done.errors.push_back(StoreError("rmdir", path, errno).what());
   }
   return done;
+}
+
+std::optional<KeyPolicy> FileStore::readPolicy(const std::string& key) {
+  const int key_fd = keyDirectory(key, false);
+  if (key_fd < 0) return std::nullopt;
+  char text[64];
+  const ssize_t length = readlinkat(key_fd, kPolicyName, text, sizeof text);
+  const std::string path = keyPath(key) + "/" + kPolicyName;
+  if (length < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    // EINVAL: something that is not a link stands there; not ours to read.
+    throw StoreError("readlink", path, errno);
+  }
+  std::optional<KeyPolicy> policy;
+  if (static_cast<std::size_t>(length) < sizeof text)
+    policy = parsePolicy(std::string_view(text, static_cast<std::size_t>(length)));
+  if (!policy) throw StoreError(path + " is not a policy", EINVAL);
+  return policy;
+}
+
+void FileStore::writePolicy(const std::string& key, const KeyPolicy& policy) {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  // Made beside it under a name no one else uses, then renamed over it.
+  const std::string staged = std::string(kPolicyName) + ".new-" + std::to_string(getpid()) +
+                             "-" + std::to_string(ts.tv_nsec);
+  for (int round = 0;; ++round) {
+    const int key_fd = keyDirectory(key, true);
+    if (symlinkat(formatPolicy(policy).c_str(), key_fd, staged.c_str()) == 0) {
+      if (renameat(key_fd, staged.c_str(), key_fd, kPolicyName) == 0) return;
+      const int error = errno;
+      unlinkat(key_fd, staged.c_str(), 0);
+      throw StoreError("rename", keyPath(key) + "/" + kPolicyName, error);
+    }
+    // ENOENT: `--gc` removed the key's empty directory meanwhile; again.
+    if (errno != ENOENT || round == 2)
+      throw StoreError("symlink", keyPath(key) + "/" + staged, errno);
+    closeKeyDirectory();
+  }
+}
+
+bool FileStore::removePolicy(const std::string& key) {
+  const int key_fd = keyDirectory(key, false);
+  if (key_fd < 0) return false;
+  if (unlinkat(key_fd, kPolicyName, 0) == 0) return true;
+  if (errno == ENOENT) return false;
+  throw StoreError("unlink", keyPath(key) + "/" + kPolicyName, errno);
+}
+
+std::vector<std::string> FileStore::keys() {
+  std::vector<std::string> found;
+  const int root_fd = rootDirectory(false);
+  if (root_fd < 0) throw StoreError("open", root_, ENOENT);
+  for (const Entry& entry : listDirectory(root_fd, root_))
+    if (isValidKey(entry.name) && (entry.type == DT_DIR || entry.type == DT_UNKNOWN))
+      found.push_back(entry.name);
+  return found;
 }
 
 void FileStore::probe() {

@@ -7,7 +7,9 @@
 namespace access_limiter {
 
 // A Store on a directory tree: one empty file ROOT/KEY/WINDOW-SLOT per
-// admission, WINDOW the epoch second and SLOT 0..limit-1, both decimal.
+// admission, WINDOW the epoch second the window starts at (followed by
+// "+SECONDS" for a window longer than one second) and SLOT 0..limit-1, all
+// decimal. A key's policy is the link ROOT/KEY/.policy.
 //
 // Only operations that stay atomic across GlusterFS FUSE clients are relied
 // on: open(O_CREAT|O_EXCL) claims a slot, unlink collects it, and mkdir/rmdir
@@ -33,9 +35,14 @@ class FileStore final : public Store {
   FileStore(const FileStore&) = delete;
   FileStore& operator=(const FileStore&) = delete;
 
-  int countTaken(const std::string& key, Second window, int known_taken, int limit) override;
-  bool claimSlot(const std::string& key, Second window, int slot) override;
+  int countTaken(const std::string& key, const Window& window, int known_taken,
+                 int limit) override;
+  bool claimSlot(const std::string& key, const Window& window, int slot) override;
   Collection collectAll(Second keep_from, Second keep_until) override;
+  std::optional<KeyPolicy> readPolicy(const std::string& key) override;
+  void writePolicy(const std::string& key, const KeyPolicy& policy) override;
+  bool removePolicy(const std::string& key) override;
+  std::vector<std::string> keys() override;
   void probe() override;
 
   const std::string& root() const { return root_; }
@@ -45,7 +52,7 @@ class FileStore final : public Store {
   int keyDirectory(const std::string& key, bool create);
   void closeKeyDirectory();
   std::string keyPath(const std::string& key) const { return root_ + "/" + key; }
-  bool slotExists(int key_fd, const std::string& key, Second window, int slot);
+  bool slotExists(int key_fd, const std::string& key, const Window& window, int slot);
 
   std::string root_;
   int root_fd_ = -1;   // O_PATH descriptor of the root, once opened

@@ -6,14 +6,17 @@
 
 namespace access_limiter {
 
-Decision decide(Second now, int limit, const WindowState& state) {
+Decision decide(Second now, int limit, Second window_seconds, const WindowState& state) {
   Decision d;
   d.limit = limit;
-  const bool counts = state.window && *state.window >= now &&
-                      *state.window <= now + kClockSkewToleranceSeconds;
-  d.window = counts ? *state.window : now;
+  d.window_seconds = window_seconds;
+  const Window current = windowAt(now, window_seconds);
+  const bool next_may_count = current.end() <= now + kClockSkewToleranceSeconds;
+  const bool counts = state.window && (*state.window == current.start ||
+                                       (next_may_count && *state.window == current.end()));
+  d.window = counts ? *state.window : current.start;
   const int taken = counts ? std::clamp(state.taken, 0, limit) : 0;
-  d.reset_after_seconds = d.window + 1 - now;
+  d.reset_after_seconds = d.window + window_seconds - now;
   if (taken >= limit) {
     d.admitted = false;
     d.remaining = 0;
@@ -26,38 +29,43 @@ Decision decide(Second now, int limit, const WindowState& state) {
 }
 
 // A claim that finished after its window ended may have landed in a window
-// already collected (`--gc` removes a window once its clock is two windows
-// on), where its slot says nothing about the N admitted there before. It
-// stands only if no window that late has opened.
-bool Limiter::superseded(const std::string& key, Second window) {
+// already collected (`--gc` removes a window once a clock reads its end plus
+// kClockSkewToleranceSeconds, and that clock may run ahead of ours), where
+// its slot says nothing about the N admitted there before. It stands only
+// if no window from the one after next on has opened: no clock got that far.
+bool Limiter::superseded(const std::string& key, const Window& window) {
   const Second finished = clock_.now();
-  if (finished <= window) return false;
+  if (finished < window.end()) return false;
   // So late that checking each window would cost more than deciding again.
-  if (finished - window > kMaxCheckedWindows) return true;
-  for (Second newer = finished + kClockSkewToleranceSeconds;
-       newer > window + kClockSkewToleranceSeconds; --newer) {
-    // Any window from `newer` on would have collected ours.
-    if (store_.countTaken(key, newer, 0, 1) > 0) return true;
+  if (finished - window.end() >= kMaxCheckedWindows * window.seconds) return true;
+  const Second after_next = window.start + 2 * window.seconds;
+  for (Second newer = windowAt(finished + kClockSkewToleranceSeconds, window.seconds).start;
+       newer >= after_next; newer -= window.seconds) {
+    if (store_.countTaken(key, windowStarting(newer), 0, 1) > 0) return true;
   }
   return false;
 }
 
-// What the node knows of `key` at `now`, and a look at the window ahead
-// when the node has not seen it open: a node whose clock runs ahead may have
-// opened it, and the decision counts in the newest window. A window the node
-// knows is full is refused without that look, even when a window ahead may
-// have opened: refusing errs on the side of the limit.
+// What the node knows of `key` at `now`, and a look at the next window when
+// it starts within kClockSkewToleranceSeconds and the node has not seen it
+// open: a node whose clock runs ahead may have opened it, and the decision
+// counts in the newest window. A window the node knows is full is refused
+// without that look, even when the next one may have opened: refusing errs
+// on the side of the limit.
 WindowState Limiter::known(const std::string& key, Second now) {
-  const std::optional<KnownWindow> fact = known_.recall(key, now);
-  if (fact && fact->taken >= limit_) return WindowState{fact->window, fact->taken};
-  for (Second ahead = now + kClockSkewToleranceSeconds; ahead > (fact ? fact->window : now);
-       --ahead) {
-    if (store_.countTaken(key, ahead, 0, 1) > 0) {
-      known_.learn(key, KnownWindow{ahead, 1});
-      return WindowState{ahead, 1};
-    }
+  const Window current = windowAt(now, window_seconds_);
+  const bool next_may_count = current.end() <= now + kClockSkewToleranceSeconds;
+  if (next_may_count) {
+    if (const std::optional<int> taken = known_.recall(key, current.end()))
+      return WindowState{current.end(), *taken};
   }
-  if (fact) return WindowState{fact->window, fact->taken};
+  const std::optional<int> taken = known_.recall(key, current.start);
+  if (taken && *taken >= limit_) return WindowState{current.start, *taken};
+  if (next_may_count && store_.countTaken(key, windowStarting(current.end()), 0, 1) > 0) {
+    known_.learn(key, KnownWindow{current.end(), 1});
+    return WindowState{current.end(), 1};
+  }
+  if (taken) return WindowState{current.start, *taken};
   return {};
 }
 
@@ -73,10 +81,11 @@ Decision Limiter::admit(const std::string& key) {
     // ends within limit + 1 turns (the last one finds the window full); a
     // store that breaks the prefix rule would spin, and is reported instead.
     for (int turn = 0; turn <= limit_; ++turn) {
-      const Decision d = decide(now, limit_, state);
+      const Decision d = decide(now, limit_, window_seconds_, state);
       if (!d.admitted) return d;
-      if (!store_.claimSlot(key, d.window, d.slot)) {
-        state = WindowState{d.window, store_.countTaken(key, d.window, d.slot + 1, limit_)};
+      const Window window = windowStarting(d.window);
+      if (!store_.claimSlot(key, window, d.slot)) {
+        state = WindowState{d.window, store_.countTaken(key, window, d.slot + 1, limit_)};
         known_.learn(key, KnownWindow{d.window, state.taken});
         if (turn == limit_)
           throw std::logic_error("no decision for a key (" + key + ") after " +
@@ -85,7 +94,7 @@ Decision Limiter::admit(const std::string& key) {
         continue;
       }
       known_.learn(key, KnownWindow{d.window, d.slot + 1});
-      if (superseded(key, d.window)) break;
+      if (superseded(key, window)) break;
       return d;
     }
   }

@@ -16,10 +16,10 @@ inline constexpr int kMaxLimit = 100000;
 
 // What is known about one key when a request is decided.
 struct WindowState {
-  // The window to count in: the newest window seen from now to now +
-  // kClockSkewToleranceSeconds (a node whose clock runs ahead opened it; the
-  // decision counts in that window rather than open an older one). Unset
-  // when none is known to be open.
+  // The start of the window to count in: now's window, or the next one when
+  // it starts within kClockSkewToleranceSeconds and is open (a node whose
+  // clock runs ahead opened it; the decision counts in that window rather
+  // than the older one). Unset when none is known to be open.
   std::optional<Second> window;
   // How many slots of that window are known taken. Taken slots always form
   // the prefix 0..taken-1 (see Store::claimSlot).
@@ -28,26 +28,31 @@ struct WindowState {
 
 struct Decision {
   bool admitted = false;
-  Second window = 0;      // the window counted in
-  int slot = -1;          // the slot to claim, when admitted
-  int limit = 0;          // requests allowed per window
-  int remaining = 0;      // left in this window after this request
-  // Whole seconds until the next window: 1 to 1 + kClockSkewToleranceSeconds.
+  Second window = 0;          // the start of the window counted in
+  Second window_seconds = 1;  // its length (ACCESS_WINDOW)
+  int slot = -1;              // the slot to claim, when admitted
+  int limit = 0;              // requests allowed per window
+  int remaining = 0;          // left in this window after this request
+  // Whole seconds until the window counted in ends: 1 to window_seconds +
+  // kClockSkewToleranceSeconds.
   Second reset_after_seconds = 1;
 };
 
-// The whole rule, as a pure function: at most `limit` per window, a window is
-// one epoch second, and a clock behind the store's newest window counts in
-// that newest window instead (a step backwards never reopens a full window),
-// unless that window is more than kClockSkewToleranceSeconds ahead: then a
-// clock was off when it was made, and it is ignored. Integers only; `limit` >= 1.
-Decision decide(Second now, int limit, const WindowState& state);
+// The whole rule, as a pure function: at most `limit` per window of
+// `window_seconds`, windows aligned on the epoch (windowAt), and a clock
+// behind a store whose next window is open counts in that window instead
+// (a step backwards never reopens a full window), as long as it starts
+// within kClockSkewToleranceSeconds; any other window in `state` is
+// ignored. Integers only; `limit` >= 1, `window_seconds` >= 1.
+Decision decide(Second now, int limit, Second window_seconds, const WindowState& state);
 
 // Decides for one request and records the admission in the store.
 class Limiter {
  public:
-  Limiter(Store& store, NodeCache& known, const Clock& clock, int limit)
-      : store_(store), known_(known), clock_(clock), limit_(limit) {}
+  Limiter(Store& store, NodeCache& known, const Clock& clock, int limit,
+          Second window_seconds = 1)
+      : store_(store), known_(known), clock_(clock), limit_(limit),
+        window_seconds_(window_seconds) {}
 
   // Throws StoreError when the store cannot answer, or when every attempt
   // was outlived by its window (kMaxAttempts); never admits then.
@@ -66,13 +71,15 @@ class Limiter {
   // A claim this many windows late is not checked, just decided again.
   static constexpr Second kMaxCheckedWindows = 8;
 
-  bool superseded(const std::string& key, Second window);
+  bool superseded(const std::string& key, const Window& window);
   WindowState known(const std::string& key, Second now);
+  Window windowStarting(Second start) const { return Window(start, window_seconds_); }
 
   Store& store_;
   NodeCache& known_;
   const Clock& clock_;
   int limit_;
+  Second window_seconds_;
 };
 
 }  // namespace access_limiter

@@ -1,5 +1,7 @@
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -7,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "application.h"
 #include "cgi_adapter.h"
@@ -15,9 +18,11 @@
 #include "error_integration.h"
 #include "file_store.h"
 #include "help_text.h"
+#include "key_command.h"
 #include "http_status.h"
 #include "limiter.h"
 #include "node_cache.h"
+#include "policy.h"
 #include "program_support.h"
 #include "programs.h"
 #include "ratelimit_headers.h"
@@ -29,8 +34,26 @@ namespace {
 
 const char kProgram[] = "access-limiter";
 
-// --check-config and --gc, from a shell.
-int runOperatorCommand(Command command, const LimiterSeams& seams) {
+// What the node cache's facts are about: counters of one store, in windows
+// of one length.
+std::string nodeCacheScope(const Config& config) {
+  return config.root + "\n" + std::to_string(config.window_seconds);
+}
+
+// The node's cache, or none: an unusable cache costs speed, never an answer
+// (--check-config says why it is unusable).
+std::unique_ptr<NodeCache> openNodeCache(const Config& config) {
+  if (!config.node_cache.empty()) {
+    try {
+      return std::make_unique<SharedNodeCache>(config.node_cache, nodeCacheScope(config));
+    } catch (const NodeCacheError&) {
+    }
+  }
+  return std::make_unique<NoNodeCache>();
+}
+
+// --check-config, --gc, --status and --key, from a shell.
+int runOperatorCommand(Command command, int argc, char** argv, const LimiterSeams& seams) {
   Config config;
   try {
     config = loadConfig(processEnv());
@@ -42,7 +65,7 @@ int runOperatorCommand(Command command, const LimiterSeams& seams) {
     std::fputs(describeConfig(config).c_str(), stdout);
     if (!config.node_cache.empty()) {
       try {
-        SharedNodeCache check(config.node_cache, config.root);
+        SharedNodeCache check(config.node_cache, nodeCacheScope(config));
       } catch (const NodeCacheError& e) {
         std::fprintf(stderr, "%s: ACCESS_NODE_CACHE unusable, deciding without it (slower): %s\n",
                      kProgram, e.what());
@@ -51,7 +74,30 @@ int runOperatorCommand(Command command, const LimiterSeams& seams) {
     return 0;
   }
   FileStore store(config.root);
-  const CommandResult result = runCollection(store, seams.clock.now(), config.root, kProgram);
+  CommandResult result;
+  if (command == Command::kKeys) {
+    // What it makes must be the web server's to write beside, so it runs as
+    // the user who owns the store.
+    struct stat root_status {};
+    if (argc > 2 && std::string(argv[2]) == "add" && stat(config.root.c_str(), &root_status) == 0 &&
+        root_status.st_uid != geteuid()) {
+      // By uid: a static program cannot look names up (NSS needs shared libraries).
+      const std::string uid = std::to_string(root_status.st_uid);
+      std::fprintf(stderr,
+                   "%s: %s belongs to uid %s: run --key add as that user (for www-data: "
+                   "sudo -u www-data %s --key ...), or the web server could not count the key\n",
+                   kProgram, config.root.c_str(), uid.c_str(), kProgram);
+      return 1;
+    }
+    result = runKeyCommand(store, std::vector<std::string>(argv + 2, argv + argc), kProgram);
+  } else if (command == Command::kStatus) {
+    const std::optional<std::string> key =
+        argc > 2 ? std::optional<std::string>(argv[2]) : std::nullopt;
+    result = runStatus(store, seams.clock.now(), {config.limit, config.window_seconds}, key,
+                       kProgram);
+  } else {
+    result = runCollection(store, seams.clock.now(), config.root, kProgram);
+  }
   std::fputs(result.out.c_str(), stdout);
   std::fputs(result.err.c_str(), stderr);
   return result.exit_status;
@@ -63,18 +109,6 @@ struct Launch {
   Config config;
   std::string header_lines;  // the RateLimit fields, for Apache to merge
 };
-
-// The node's cache, or none: an unusable cache costs speed, never an answer
-// (--check-config says why it is unusable).
-std::unique_ptr<NodeCache> openNodeCache(const Config& config) {
-  if (!config.node_cache.empty()) {
-    try {
-      return std::make_unique<SharedNodeCache>(config.node_cache, config.root);
-    } catch (const NodeCacheError&) {
-    }
-  }
-  return std::make_unique<NoNodeCache>();
-}
 
 std::string headerLines(const HeaderList& headers) {
   std::string lines;
@@ -117,6 +151,71 @@ void answerStoreTimeout(const CgiInputs& inputs, const Config& config,
   sendResponse(response, isHeadRequest(inputs.env));
 }
 
+// The outcome of a key's policy and its count.
+struct Verdict {
+  bool admitted = false;
+  HeaderList headers;
+};
+
+// Dry run (ACCESS_DRY_RUN=1): every request is admitted, and this header
+// says what enforcing would have answered: 200, or the refusal's status.
+constexpr char kDryRunHeader[] = "Access-Limiter-Dry-Run";
+
+// Applies the key's policy (read from the store at most once a second per
+// node, see NodeCache::recallPolicy), then counts it against its limit. A refusal is
+// an HttpError (401 unknown key, 403 blocked) or a Verdict that is not
+// admitted (429); under a dry run each of them is admitted instead.
+Verdict decideForKey(Store& store, const std::string& key, const Config& config,
+                     const Clock& clock) {
+  Verdict verdict;
+  const std::unique_ptr<NodeCache> known = openNodeCache(config);
+  const Second now = clock.now();
+  std::optional<KeyPolicy> policy;
+  if (const auto recalled = known->recallPolicy(key, now)) {
+    policy = *recalled;
+  } else {
+    policy = store.readPolicy(key);
+    known->learnPolicy(key, now, policy);
+  }
+  std::optional<HttpError> refusal;
+  if (!policy && config.known_keys_only)
+    refusal.emplace(401, "unknown key: " + key + " is not registered (ACCESS_KNOWN_KEYS_ONLY=1)");
+  else if (policy && policy->kind == KeyPolicy::Kind::kBlocked)
+    refusal.emplace(403, "key " + key + " is blocked");
+  if (refusal) {
+    if (!config.dry_run) throw *refusal;
+    verdict.admitted = true;
+    verdict.headers.emplace_back(kDryRunHeader, std::to_string(refusal->status()));
+    return verdict;
+  }
+  if (policy && policy->kind == KeyPolicy::Kind::kUnlimited) {
+    // Never counted, so no RateLimit fields: there is no limit to describe.
+    verdict.admitted = true;
+    if (config.dry_run) verdict.headers.emplace_back(kDryRunHeader, "200");
+    return verdict;
+  }
+  const int limit = policy ? effectiveLimit(*policy, config.limit) : config.limit;
+  Limiter limiter(store, *known, clock, limit, config.window_seconds);
+  const Decision decision = limiter.admit(key);
+  // Once per key per window, cluster-wide: only one request claims the last
+  // slot. A log line per refusal would drown the error log under a flood.
+  if (decision.admitted && decision.slot == limit - 1)
+    logLine("key " + key + " reached its limit of " + std::to_string(limit) + " per " +
+            std::to_string(config.window_seconds) + " s (window " +
+            std::to_string(decision.window) + ")" +
+            (config.dry_run ? "; dry run: requests past it are admitted" : ""));
+  verdict.admitted = decision.admitted || config.dry_run;
+  verdict.headers = rateLimitHeaders(decision);
+  if (config.dry_run) {
+    // As if enforcing, but a 200 has nothing to retry.
+    verdict.headers.erase(std::remove_if(verdict.headers.begin(), verdict.headers.end(),
+                                         [](const auto& h) { return h.first == "Retry-After"; }),
+                          verdict.headers.end());
+    verdict.headers.emplace_back(kDryRunHeader, decision.admitted ? "200" : "429");
+  }
+  return verdict;
+}
+
 // Decides one request. Returns the answer, or sets `launch` when the
 // request is admitted and an application is to answer it.
 Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optional<Launch>& launch) {
@@ -136,12 +235,10 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
                        [&] { answerStoreTimeout(inputs, config, application); });
     if (seams.after_key_read) seams.after_key_read();
     FileStore store(config.root);
-    const std::unique_ptr<NodeCache> known = openNodeCache(config);
-    Limiter limiter(store, *known, seams.clock, config.limit);
     try {
-      const Decision decision = limiter.admit(key);
-      admitted = decision.admitted;
-      headers = rateLimitHeaders(decision);
+      const Verdict verdict = decideForKey(store, key, config, seams.clock);
+      admitted = verdict.admitted;
+      headers = verdict.headers;
     } catch (const StoreError& e) {
       if (!config.fail_open) throw;
       // Fail-open is the operator's choice (ACCESS_FAIL_OPEN=1): availability
@@ -165,8 +262,9 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
 
 int runLimiter(int argc, char** argv, const LimiterSeams& seams) {
   const Command command = commandOf(argc, argv, true);
-  if (command == Command::kCheckConfig || command == Command::kCollect)
-    return runOperatorCommand(command, seams);
+  if (command == Command::kCheckConfig || command == Command::kCollect ||
+      command == Command::kStatus || command == Command::kKeys)
+    return runOperatorCommand(command, argc, argv, seams);
   if (command != Command::kServe) return answerInformationalCommand(command, kProgram, limiterHelp());
 
   prepareCgiRun(kProgram);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "clock.h"
+#include "policy.h"
 
 namespace access_limiter {
 
@@ -26,19 +27,33 @@ struct KnownWindow {
 class NodeCache {
  public:
   virtual ~NodeCache() = default;
-  // The newest fact about `key` whose window is one of now ..
-  // now + kClockSkewToleranceSeconds; none about older windows.
-  virtual std::optional<KnownWindow> recall(const std::string& key, Second now) const = 0;
+  // How many slots of the window starting at `window` are known taken;
+  // none when the node knows nothing of that window.
+  virtual std::optional<int> recall(const std::string& key, Second window) const = 0;
   // Adds a fact. One about an older window than the one held for the key is
   // dropped; one about the same window keeps the larger count.
   virtual void learn(const std::string& key, KnownWindow fact) = 0;
+
+  // The key's policy as read from the store during `second` (none inside
+  // means: the key has no policy); nothing when it was not read then. A
+  // policy is not a monotonic fact (an operator may change it at any time),
+  // so it is kept for the second it was read in only: a change reaches
+  // every node within a second.
+  virtual std::optional<std::optional<KeyPolicy>> recallPolicy(const std::string& key,
+                                                               Second second) const = 0;
+  virtual void learnPolicy(const std::string& key, Second second,
+                           const std::optional<KeyPolicy>& policy) = 0;
 };
 
 // Remembers nothing: every decision asks the store (ACCESS_NODE_CACHE=off).
 class NoNodeCache final : public NodeCache {
  public:
-  std::optional<KnownWindow> recall(const std::string&, Second) const override { return {}; }
+  std::optional<int> recall(const std::string&, Second) const override { return {}; }
   void learn(const std::string&, KnownWindow) override {}
+  std::optional<std::optional<KeyPolicy>> recallPolicy(const std::string&, Second) const override {
+    return {};
+  }
+  void learnPolicy(const std::string&, Second, const std::optional<KeyPolicy>&) override {}
 };
 
 // Why a cache file cannot be used ("open(/dev/shm/x): Permission denied").
@@ -50,34 +65,41 @@ class NodeCacheError : public std::runtime_error {
 // A fixed table of 2^kEntryBits 8-byte entries in a file on a memory file system
 // (/dev/shm), mapped by every process that opens it and updated with atomic
 // compare-and-swap: no lock, so a process killed mid-update blocks no one.
-// One entry per key, found by a hash of the store's root and the key, so
-// stores sharing the file keep apart. Two keys that land on the same entry
+// One entry per key, found by a hash of the scope (the store's root and the
+// window length) and the key, so stores and window lengths sharing the file
+// keep apart. Two keys that land on the same entry
 // take turns in it: each eviction only costs the evicted key a round trip.
 //
 // An entry packs a 20-bit fingerprint of the hash, the window modulo 2^27
 // seconds (about 4 years) and the taken count (up to 2^17 - 1, above
-// kMaxLimit).
+// kMaxLimit). A second table of as many entries holds policies: an 18-bit
+// fingerprint, the second it was read in modulo 2^27, its kind and limit.
 class SharedNodeCache final : public NodeCache {
  public:
-  static constexpr unsigned kEntryBits = 20;  // 2^20 entries: 8 MiB, allocated as touched
+  static constexpr unsigned kEntryBits = 20;  // 2^20 entries a table: 16 MiB, allocated as touched
 
   // Opens the table at `path`, creating it (mode 0600) when missing. Throws
   // NodeCacheError when it cannot be opened or mapped, or when it is not a
   // regular file owned by this user and writable by no one else: any process
   // that can write it could make this node refuse keys.
-  SharedNodeCache(const std::string& path, const std::string& store_root);
+  SharedNodeCache(const std::string& path, const std::string& scope);
   ~SharedNodeCache() override;
   SharedNodeCache(const SharedNodeCache&) = delete;
   SharedNodeCache& operator=(const SharedNodeCache&) = delete;
 
-  std::optional<KnownWindow> recall(const std::string& key, Second now) const override;
+  std::optional<int> recall(const std::string& key, Second window) const override;
   void learn(const std::string& key, KnownWindow fact) override;
+  std::optional<std::optional<KeyPolicy>> recallPolicy(const std::string& key,
+                                                       Second second) const override;
+  void learnPolicy(const std::string& key, Second second,
+                   const std::optional<KeyPolicy>& policy) override;
 
  private:
   struct Slot;
   Slot slotOf(const std::string& key) const;
+  static std::uint64_t policyFingerprint(const Slot& slot);
 
-  std::string store_root_;
+  std::string scope_;
   std::uint64_t* table_ = nullptr;  // 2^kEntryBits words, shared with the other processes
 };
 

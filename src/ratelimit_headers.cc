@@ -6,7 +6,8 @@ HeaderList rateLimitHeaders(const Decision& decision) {
   const std::string reset = std::to_string(decision.reset_after_seconds);
   HeaderList headers;
   headers.emplace_back("RateLimit-Policy",
-                       "\"default\";q=" + std::to_string(decision.limit) + ";w=1");
+                       "\"default\";q=" + std::to_string(decision.limit) +
+                           ";w=" + std::to_string(decision.window_seconds));
   headers.emplace_back("RateLimit",
                        "\"default\";r=" + std::to_string(decision.remaining) + ";t=" + reset);
   if (!decision.admitted) headers.emplace_back("Retry-After", reset);

@@ -1,10 +1,12 @@
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "clock.h"
+#include "policy.h"
 
 namespace access_limiter {
 
@@ -59,19 +61,37 @@ class Store {
   // that the first `known_taken` are (0 when nothing is known). Reads only;
   // never creates anything. Its cost grows with the log of the slots taken
   // beyond `known_taken`, never with the number of requests or files.
-  virtual int countTaken(const std::string& key, Second window, int known_taken, int limit) = 0;
+  // Windows of different lengths are different counters.
+  virtual int countTaken(const std::string& key, const Window& window, int known_taken,
+                         int limit) = 0;
 
   // Claims `slot` of `window` for `key`, creating the key and window as needed.
   // True if this call claimed it; false if it was already taken.
-  virtual bool claimSlot(const std::string& key, Second window, int slot) = 0;
+  virtual bool claimSlot(const std::string& key, const Window& window, int slot) = 0;
 
-  // Removes every key's windows outside [keep_from, keep_until] (past ones,
-  // and ones so far ahead that a clock must have been off when they were
-  // made), and key directories left empty. Requests never collect: this is
+  // Removes every key's windows that do not overlap [keep_from, keep_until]:
+  // past ones (ended by keep_from), and ones starting after keep_until, so
+  // far ahead that a clock must have been off when they were made. Removes
+  // key directories left empty (a key with a policy is never empty). Requests never collect: this is
   // `--gc`, run by a timer. Goes on past entries it cannot collect and lists
   // them in Collection::errors; throws only when the root itself cannot be
   // listed (a missing root included).
   virtual Collection collectAll(Second keep_from, Second keep_until) = 0;
+
+  // The key's policy; none when it has none (or no directory). Throws
+  // StoreError for one that is not a policy.
+  virtual std::optional<KeyPolicy> readPolicy(const std::string& key) = 0;
+
+  // Sets the key's policy, replacing any (atomically: a reader sees the old
+  // or the new one), creating the key's directory as needed.
+  virtual void writePolicy(const std::string& key, const KeyPolicy& policy) = 0;
+
+  // Removes the key's policy; false when it had none.
+  virtual bool removePolicy(const std::string& key) = 0;
+
+  // Every key with a directory in the store, in no particular order. For
+  // operators' commands, never for a request: it lists the root.
+  virtual std::vector<std::string> keys() = 0;
 
   // Proves the store can be written now: creates and removes a probe entry
   // that can never collide with a key. Throws StoreError when it cannot.

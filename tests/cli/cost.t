@@ -19,7 +19,7 @@ export ACCESS_ROOT="$WORK/access" ACCESS_LIMIT=256 ACCESS_TEST_NOW=1700000000 QU
 calls() { calls_for_key busy; }
 calls_for_key() {
   timeout 20 strace -f -o "$WORK/trace" "$TESTABLE" >/dev/null 2>&1
-  grep -c -e "$ACCESS_ROOT" -e "\"$1\"" -e '"1700000000-' -e '"1700000001-' -e '"1699999990-' "$WORK/trace"
+  grep -c -e "$ACCESS_ROOT" -e "\"$1\"" -e '".policy"' -e '"1700000000-' -e '"1700000001-' -e '"1699999990-' "$WORK/trace"
 }
 admit_until() { # admit_until N : makes requests until N slots are taken
   local have

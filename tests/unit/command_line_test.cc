@@ -36,6 +36,13 @@ BOOST_AUTO_TEST_CASE(commands_from_a_shell) {
       {{"access-limiter", "--gc", "--help"}, true, Command::kUnknown},
       {{"access-limiter", "app_id"}, true, Command::kUnknown},
       {{"access-limiter", ""}, true, Command::kUnknown},
+      {{"access-limiter", "--status"}, true, Command::kStatus},
+      {{"access-limiter", "--status", "k"}, true, Command::kStatus},
+      {{"access-limiter", "--status", "a", "b"}, true, Command::kUnknown},
+      {{"access-limiter", "--key", "list"}, true, Command::kKeys},
+      {{"access-limiter", "--key"}, true, Command::kKeys},
+      {{"access-health", "--key", "list"}, false, Command::kUnknown},
+      {{"access-health", "--status"}, false, Command::kUnknown},
   };
   for (const Case& c : cases) {
     BOOST_TEST_CONTEXT(c.argv.back()) {

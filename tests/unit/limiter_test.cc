@@ -6,11 +6,13 @@
 #include "fake_clock.h"
 #include "http_status.h"
 #include "limiter.h"
+#include "forwarding_store.h"
 #include "memory_node_cache.h"
 #include "memory_store.h"
 
 using namespace access_limiter;
 using access_limiter::testing::FakeClock;
+using access_limiter::testing::ForwardingStore;
 using access_limiter::testing::MemoryNodeCache;
 using access_limiter::testing::MemoryStore;
 
@@ -45,7 +47,7 @@ BOOST_AUTO_TEST_CASE(decide_table) {
   };
   for (const DecideCase& c : cases) {
     BOOST_TEST_CONTEXT(c.name) {
-      Decision d = decide(c.now, c.limit, c.state);
+      Decision d = decide(c.now, c.limit, 1, c.state);
       BOOST_TEST(d.admitted == c.admitted);
       BOOST_TEST(d.window == c.window);
       if (c.admitted) BOOST_TEST(d.slot == c.slot);
@@ -220,15 +222,19 @@ BOOST_AUTO_TEST_CASE(a_fact_from_a_wiped_store_refuses_until_its_window_ends) {
 
 // A store whose claims all fail, as if the prefix rule were broken: the loop
 // ends in a rejection within limit + 1 turns instead of spinning.
-class NeverClaims final : public Store {
+class NeverClaims final : public ForwardingStore {
  public:
-  int countTaken(const std::string&, Second, int known_taken, int limit) override {
+  NeverClaims() : ForwardingStore(memory_) {}
+  int countTaken(const std::string&, const Window&, int known_taken, int limit) override {
     return std::min(known_taken, limit);
   }
-  bool claimSlot(const std::string&, Second, int) override { return ++claims > 1000 ? throw 0 : false; }
-  Collection collectAll(Second, Second) override { return {}; }
-  void probe() override {}
+  bool claimSlot(const std::string&, const Window&, int) override {
+    return ++claims > 1000 ? throw 0 : false;
+  }
   int claims = 0;
+
+ private:
+  MemoryStore memory_;
 };
 
 BOOST_AUTO_TEST_CASE(the_claim_loop_is_bounded_by_the_limit) {
@@ -242,23 +248,17 @@ BOOST_AUTO_TEST_CASE(the_claim_loop_is_bounded_by_the_limit) {
 
 // A store whose claims take a while: the clock moves on while one is made,
 // as when a process is descheduled or a volume is slow.
-class SlowClaims final : public Store {
+class SlowClaims final : public ForwardingStore {
  public:
-  SlowClaims(Store& inner, FakeClock& clock) : inner_(inner), clock_(clock) {}
-  int countTaken(const std::string& k, Second window, int known_taken, int limit) override {
-    return inner_.countTaken(k, window, known_taken, limit);
-  }
-  bool claimSlot(const std::string& k, Second window, int slot) override {
+  SlowClaims(Store& inner, FakeClock& clock) : ForwardingStore(inner), clock_(clock) {}
+  bool claimSlot(const std::string& k, const Window& window, int slot) override {
     const bool claimed = inner_.claimSlot(k, window, slot);
     clock_.set(clock_.now() + claim_seconds);
     return claimed;
   }
-  Collection collectAll(Second from, Second until) override { return inner_.collectAll(from, until); }
-  void probe() override {}
   Second claim_seconds = 0;
 
  private:
-  Store& inner_;
   FakeClock& clock_;
 };
 

@@ -3,6 +3,8 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "store.h"
 
@@ -13,9 +15,14 @@ namespace access_limiter::testing {
 // fail or to lose a race.
 class MemoryStore final : public Store {
  public:
-  int countTaken(const std::string& key, Second window, int known_taken, int limit) override;
-  bool claimSlot(const std::string& key, Second window, int slot) override;
+  int countTaken(const std::string& key, const Window& window, int known_taken,
+                 int limit) override;
+  bool claimSlot(const std::string& key, const Window& window, int slot) override;
   Collection collectAll(Second keep_from, Second keep_until) override;
+  std::optional<KeyPolicy> readPolicy(const std::string& key) override;
+  void writePolicy(const std::string& key, const KeyPolicy& policy) override;
+  bool removePolicy(const std::string& key) override;
+  std::vector<std::string> keys() override;
   void probe() override;
 
   // Every call throws StoreError(errno) while non-zero.
@@ -27,14 +34,16 @@ class MemoryStore final : public Store {
   int count_calls = 0;
   int claim_calls = 0;
 
-  // Slots held in one window, and windows kept for a key.
-  int slotsTaken(const std::string& key, Second window) const;
+  // Slots held in one window, and the starts of the windows kept for a key.
+  int slotsTaken(const std::string& key, const Window& window) const;
   std::set<Second> windows(const std::string& key) const;
 
  private:
   void maybeFail(const char* call) const;
   Collection collectWindows(const std::string& key, Second keep_from, Second keep_until);
-  std::map<std::string, std::map<Second, std::set<int>>> keys_;
+  using WindowKey = std::pair<Second, Second>;  // start, seconds
+  std::map<std::string, std::map<WindowKey, std::set<int>>> keys_;
+  std::map<std::string, KeyPolicy> policies_;
 };
 
 }  // namespace access_limiter::testing

@@ -1,0 +1,177 @@
+#include "key_command.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "key.h"
+#include "limiter.h"
+
+namespace access_limiter {
+
+namespace {
+
+CommandResult usageError(const std::string& program, const std::string& problem) {
+  CommandResult result;
+  result.exit_status = 2;
+  result.err = program + ": --key " + problem + "; see " + program + " --key --help\n";
+  return result;
+}
+
+std::optional<int> parseLimitWord(const std::string& word) {
+  if (word.empty() || word.size() > 6 || word.front() == '0' ||
+      word.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  const int limit = std::stoi(word);
+  if (limit > kMaxLimit) return std::nullopt;
+  return limit;
+}
+
+// What a status line says of a key's policy.
+std::string describe(const std::optional<KeyPolicy>& policy) {
+  return policy ? formatPolicy(*policy) : "unregistered";
+}
+
+}  // namespace
+
+std::string keyCommandHelp(const std::string& program) {
+  return "Usage: " + program + " --key add KEY [--limit N | --unlimited | --blocked]\n" +
+         "       " + program + " --key remove KEY\n" +
+         "       " + program + " --key list\n" +
+         "\n"
+         "Registers keys in the shared store (ACCESS_ROOT): every node sees a change\n"
+         "within a second, without a reload.\n"
+         "  add KEY             register KEY with the location's ACCESS_LIMIT, or:\n"
+         "    --limit N         its own limit, N requests per window (1-" +
+         std::to_string(kMaxLimit) + ")\n" +
+         "    --unlimited       never counted, always admitted\n"
+         "    --blocked         always refused with 403\n"
+         "                      (adding a registered key replaces its policy)\n"
+         "  remove KEY          unregister KEY (under ACCESS_KNOWN_KEYS_ONLY=1 it then\n"
+         "                      gets 401)\n"
+         "  list                every registered key and its policy\n"
+         "Exit status: 0 done, 1 the store failed or KEY was not registered,\n"
+         "2 a bad command line (nothing was changed).\n";
+}
+
+CommandResult runKeyCommand(Store& store, const std::vector<std::string>& args,
+                            const std::string& program) {
+  CommandResult result;
+  if (args.empty()) return usageError(program, "needs add, remove or list");
+  const std::string& action = args[0];
+  if (std::find(args.begin(), args.end(), "--help") != args.end() ||
+      std::find(args.begin(), args.end(), "-h") != args.end()) {
+    result.out = keyCommandHelp(program);
+    return result;
+  }
+  try {
+    if (action == "list") {
+      if (args.size() != 1) return usageError(program, "list takes no arguments");
+      std::vector<std::string> keys = store.keys();
+      std::sort(keys.begin(), keys.end());
+      for (const std::string& key : keys)
+        if (const std::optional<KeyPolicy> policy = store.readPolicy(key))
+          result.out += key + " " + formatPolicy(*policy) + "\n";
+      return result;
+    }
+    if (action != "add" && action != "remove")
+      return usageError(program, "'" + action + "': not add, remove or list");
+    if (args.size() < 2) return usageError(program, action + " needs a KEY");
+    const std::string& key = args[1];
+    if (!isValidKey(key)) return usageError(program, action + " '" + key + "': " + keyRule());
+    if (action == "remove") {
+      if (args.size() != 2) return usageError(program, "remove takes one KEY");
+      if (!store.removePolicy(key)) {
+        result.exit_status = 1;
+        result.err = program + ": " + key + " was not registered\n";
+        return result;
+      }
+      result.out = program + ": removed " + key + "\n";
+      return result;
+    }
+    KeyPolicy policy;
+    std::size_t next = 2;
+    if (next < args.size()) {
+      const std::string& option = args[next++];
+      if (option == "--unlimited") {
+        policy.kind = KeyPolicy::Kind::kUnlimited;
+      } else if (option == "--blocked") {
+        policy.kind = KeyPolicy::Kind::kBlocked;
+      } else if (option == "--limit") {
+        if (next >= args.size()) return usageError(program, "add: --limit needs N");
+        const std::optional<int> limit = parseLimitWord(args[next++]);
+        if (!limit)
+          return usageError(program, "add: --limit '" + args[next - 1] +
+                                         "': must be a whole number from 1 to " +
+                                         std::to_string(kMaxLimit));
+        policy.limit = *limit;
+      } else {
+        return usageError(program, "add: '" + option + "': not --limit N, --unlimited or --blocked");
+      }
+    }
+    if (next != args.size())
+      return usageError(program, "add: '" + args[next] + "': one of --limit N, --unlimited or --blocked at most");
+    store.writePolicy(key, policy);
+    result.out = program + ": " + key + " " + formatPolicy(policy) + "\n";
+  } catch (const StoreError& e) {
+    result = CommandResult{};
+    result.exit_status = 1;
+    result.err = program + ": " + e.what() + "\n";
+  }
+  return result;
+}
+
+CommandResult runStatus(Store& store, Second now, const StatusSettings& settings,
+                        const std::optional<std::string>& key, const std::string& program) {
+  CommandResult result;
+  if (key && !isValidKey(*key)) {
+    result.exit_status = 2;
+    result.err = program + ": --status '" + *key + "': " + keyRule() + "\n";
+    return result;
+  }
+  struct Row {
+    std::string key;
+    int used;  // -1: never counted (unlimited or blocked)
+    int limit;
+    std::string policy;
+  };
+  std::vector<Row> rows;
+  const Window window = windowAt(now, settings.window_seconds);
+  try {
+    const std::vector<std::string> keys = key ? std::vector<std::string>{*key} : store.keys();
+    for (const std::string& k : keys) {
+      const std::optional<KeyPolicy> policy = store.readPolicy(k);
+      Row row{k, -1, settings.default_limit, describe(policy)};
+      if (!policy || policy->kind == KeyPolicy::Kind::kLimit) {
+        row.limit = policy ? effectiveLimit(*policy, settings.default_limit) : settings.default_limit;
+        row.used = store.countTaken(k, window, 0, row.limit);
+      }
+      rows.push_back(row);
+    }
+  } catch (const StoreError& e) {
+    result.exit_status = 1;
+    result.err = program + ": " + e.what() + "\n";
+    return result;
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    if (a.used != b.used) return a.used > b.used;
+    return a.key < b.key;
+  });
+  char line[512];
+  std::snprintf(line, sizeof line, "window from %lld, %lld s long (this node's clock); ACCESS_LIMIT=%d\n",
+                static_cast<long long>(window.start), static_cast<long long>(window.seconds),
+                settings.default_limit);
+  result.out = line;
+  std::snprintf(line, sizeof line, "%-32s %8s %8s  %s\n", "KEY", "USED", "LIMIT", "POLICY");
+  result.out += line;
+  for (const Row& row : rows) {
+    const std::string used = row.used < 0 ? "-" : std::to_string(row.used);
+    const std::string limit = row.used < 0 ? "-" : std::to_string(row.limit);
+    std::snprintf(line, sizeof line, "%-32s %8s %8s  %s%s\n", row.key.c_str(), used.c_str(),
+                  limit.c_str(), row.policy.c_str(),
+                  row.used >= 0 && row.used >= row.limit ? " (full)" : "");
+    result.out += line;
+  }
+  return result;
+}
+
+}  // namespace access_limiter

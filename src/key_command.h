@@ -1,0 +1,40 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "clock.h"
+#include "collect_command.h"
+#include "store.h"
+
+namespace access_limiter {
+
+// --key ACTION ..., from a shell: the operator's registry of keys, kept in
+// the shared store, so a change made on one node is seen by all within a
+// second, without reloading Apache.
+//   add KEY [--limit N | --unlimited | --blocked]   register (or change) a key
+//   remove KEY                                      unregister it
+//   list                                            every registered key
+//   --help                                          the usage
+// The input is checked before any change: a bad word exits 2 and changes
+// nothing; a store failure exits 1.
+CommandResult runKeyCommand(Store& store, const std::vector<std::string>& args,
+                            const std::string& program);
+
+// The usage of --key, for --key --help.
+std::string keyCommandHelp(const std::string& program);
+
+// What --status needs beyond the store.
+struct StatusSettings {
+  int default_limit = 10;     // ACCESS_LIMIT
+  Second window_seconds = 1;  // ACCESS_WINDOW
+};
+
+// --status [KEY]: each key's use of its current window (this node's clock)
+// against its limit, busiest first, and its policy. Lists the store's root:
+// an operator's command, never a request's.
+CommandResult runStatus(Store& store, Second now, const StatusSettings& settings,
+                        const std::optional<std::string>& key, const std::string& program);
+
+}  // namespace access_limiter
