@@ -114,12 +114,37 @@ BOOST_AUTO_TEST_CASE(links_inside_the_root_are_never_followed) {
   BOOST_TEST(!fs::exists(root + "/k/100-0"));
 }
 
+// A policy is a link read, never followed; anything else in its place is
+// not a policy, and says so.
+BOOST_AUTO_TEST_CASE(a_policy_is_a_link_read_never_followed) {
+  TempDir dir;
+  FileStore store(dir.path());
+  store.writePolicy("k", KeyPolicy{KeyPolicy::Kind::kLimit, 25});
+  BOOST_TEST(fs::read_symlink(dir.path() + "/k/.policy").string() == "limit=25");
+  fs::create_directory(dir.path() + "/limit=99");  // a target that exists changes nothing
+  BOOST_TEST((store.readPolicy("k") == KeyPolicy{KeyPolicy::Kind::kLimit, 25}));
+  fs::remove(dir.path() + "/k/.policy");
+  std::ofstream(dir.path() + "/k/.policy") << "limit=5";  // a file, not a link
+  BOOST_CHECK_THROW(store.readPolicy("k"), StoreError);
+  fs::remove(dir.path() + "/k/.policy");
+  fs::create_symlink("limit=banana", dir.path() + "/k/.policy");
+  try {
+    store.readPolicy("k");
+    BOOST_ERROR("a malformed policy was read");
+  } catch (const StoreError& e) {
+    BOOST_TEST(std::string(e.what()) == dir.path() + "/k/.policy is not a policy");
+  }
+  BOOST_TEST(store.claimSlot("k", Window(120, 60), 0));
+  BOOST_TEST(fs::exists(dir.path() + "/k/120+60-0"));
+}
+
 BOOST_AUTO_TEST_CASE(only_canonical_regular_slot_files_are_collected) {
   TempDir dir;
   FileStore store(dir.path());
   BOOST_TEST(store.claimSlot("k", 100, 0));
   const std::string key = dir.path() + "/k/";
-  for (const char* name : {"0100-1", "100-01", "100-", "-1", "100-1234567", "1e2-0"})
+  for (const char* name : {"0100-1", "100-01", "100-", "-1", "100-1234567", "1e2-0", "100+1-0",
+                           "100+060-0", "100+86401-0", "100+-0"})
     std::ofstream(key + name) << "";
   fs::create_directory(key + "100-2");
   std::ofstream(key + "100-2/inside") << "";
@@ -128,7 +153,8 @@ BOOST_AUTO_TEST_CASE(only_canonical_regular_slot_files_are_collected) {
   BOOST_TEST(done.windows_removed == 1);
   BOOST_TEST(done.errors.empty());
   BOOST_TEST(!fs::exists(key + "100-0"));
-  for (const char* name : {"0100-1", "100-01", "100-", "-1", "100-1234567", "1e2-0", "100-2", "100-3"})
+  for (const char* name : {"0100-1", "100-01", "100-", "-1", "100-1234567", "1e2-0", "100+1-0",
+                           "100+060-0", "100+86401-0", "100+-0", "100-2", "100-3"})
     BOOST_TEST(fs::exists(fs::symlink_status(key + name)), name << " is left alone");
 }
 

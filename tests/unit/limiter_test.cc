@@ -60,9 +60,60 @@ BOOST_AUTO_TEST_CASE(decide_table) {
   }
 }
 
+// Longer windows (ACCESS_WINDOW): aligned on the epoch, so every node agrees.
+BOOST_AUTO_TEST_CASE(windows_of_a_minute) {
+  struct Case {
+    const char* name;
+    Second now;
+    WindowState state;
+    bool admitted;
+    Second window;
+    Second reset_after_seconds;
+  };
+  const Case cases[] = {
+      {"a minute starts on a multiple of 60", 1700000045, {}, true, 1700000040, 55},
+      {"its first second", 1700000040, {}, true, 1700000040, 60},
+      {"its last second", 1700000099, {1700000040, 2}, true, 1700000040, 1},
+      {"full until its end", 1700000070, {1700000040, 5}, false, 1700000040, 30},
+      {"in its last second, the next minute opened by a clock ahead counts", 1700000099,
+       {1700000100, 1}, true, 1700000100, 61},
+      {"earlier, the next minute is a clock far off: ignored", 1700000090, {1700000100, 5}, true,
+       1700000040, 10},
+      {"the previous minute is not counted in", 1700000100, {1700000040, 5}, true, 1700000100, 60},
+  };
+  for (const Case& c : cases) {
+    BOOST_TEST_CONTEXT(c.name) {
+      Decision d = decide(c.now, 5, 60, c.state);
+      BOOST_TEST(d.admitted == c.admitted);
+      BOOST_TEST(d.window == c.window);
+      BOOST_TEST(d.window_seconds == 60);
+      BOOST_TEST(d.reset_after_seconds == c.reset_after_seconds);
+    }
+  }
+  BOOST_TEST(windowAt(-1, 60).start == -60);  // before the epoch too
+  BOOST_TEST(windowAt(86399, 86400).start == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(limiter)
+
+BOOST_AUTO_TEST_CASE(a_minute_admits_the_limit_across_its_seconds) {
+  MemoryStore store;
+  FakeClock clock(1700000040);
+  MemoryNodeCache known;
+  Limiter limiter(store, known, clock, 3, 60);
+  for (Second at : {1700000040, 1700000050, 1700000099}) {
+    clock.set(at);
+    BOOST_TEST(limiter.admit("k").admitted);
+  }
+  clock.set(1700000070);
+  BOOST_TEST(!limiter.admit("k").admitted);
+  clock.set(1700000100);
+  BOOST_TEST(limiter.admit("k").admitted);
+  BOOST_TEST(store.slotsTaken("k", Window(1700000040, 60)) == 3);
+  BOOST_TEST(store.slotsTaken("k", Window(1700000040, 1)) == 0);
+}
 
 BOOST_AUTO_TEST_CASE(admits_exactly_the_limit_per_window) {
   MemoryStore store;

@@ -56,6 +56,30 @@ BOOST_AUTO_TEST_CASE(scopes_sharing_the_file_keep_apart) {
   BOOST_TEST(one.recall("k", 1000).value_or(-1) == 5);
 }
 
+BOOST_AUTO_TEST_CASE(keeps_a_policy_for_the_second_it_was_read_in) {
+  TempDir dir;
+  SharedNodeCache cache(dir.path() + "/cache", "/store");
+  BOOST_TEST(!cache.recallPolicy("k", 1000).has_value());
+  cache.learnPolicy("k", 1000, KeyPolicy{KeyPolicy::Kind::kLimit, 25});
+  const auto recalled = cache.recallPolicy("k", 1000);
+  BOOST_TEST((recalled && *recalled == KeyPolicy{KeyPolicy::Kind::kLimit, 25}));
+  BOOST_TEST(!cache.recallPolicy("k", 1001).has_value());  // read again next second
+  cache.learnPolicy("k", 1001, std::nullopt);               // read: no policy
+  const auto none = cache.recallPolicy("k", 1001);
+  BOOST_TEST((none.has_value() && !none->has_value()));
+  for (const KeyPolicy& p : {KeyPolicy{KeyPolicy::Kind::kUnlimited, 0},
+                             KeyPolicy{KeyPolicy::Kind::kBlocked, 0},
+                             KeyPolicy{KeyPolicy::Kind::kLimit, 0},
+                             KeyPolicy{KeyPolicy::Kind::kLimit, 100000}}) {
+    cache.learnPolicy("k", 1002, p);
+    const auto back = cache.recallPolicy("k", 1002);
+    BOOST_TEST((back && *back == p), formatPolicy(p));
+  }
+  cache.learn("k", KnownWindow{1002, 7});  // the two tables keep apart
+  BOOST_TEST(cache.recall("k", 1002).value_or(-1) == 7);
+  BOOST_TEST((cache.recallPolicy("k", 1002) == std::optional<KeyPolicy>(KeyPolicy{KeyPolicy::Kind::kLimit, 100000})));
+}
+
 // The point of the file: what one process learns, every other process on the
 // node knows, and concurrent updates keep the largest count.
 BOOST_AUTO_TEST_CASE(processes_share_what_they_learn) {

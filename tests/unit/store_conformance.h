@@ -7,6 +7,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "store.h"
 
@@ -53,6 +55,46 @@ void checkStoreConformance(Factory make_store) {
       BOOST_TEST(store->countTaken("a", 100, 0, 10) == 1);
       BOOST_TEST(store->countTaken("b", 100, 0, 10) == 1);
       BOOST_TEST(store->countTaken("b", 101, 0, 10) == 0);
+    }
+  }
+  {
+    BOOST_TEST_CONTEXT("windows of different lengths are different counters") {
+      auto store = make_store();
+      BOOST_TEST(store->claimSlot("k", Window(120, 60), 0));
+      BOOST_TEST(store->claimSlot("k", Window(120, 1), 0));
+      BOOST_TEST(store->claimSlot("k", Window(120, 60), 1));
+      BOOST_TEST(store->countTaken("k", Window(120, 60), 0, 10) == 2);
+      BOOST_TEST(store->countTaken("k", Window(120, 1), 0, 10) == 1);
+      BOOST_TEST(store->countTaken("k", Window(120, 3600), 0, 10) == 0);
+    }
+  }
+  {
+    BOOST_TEST_CONTEXT("a window is collected once it has ended, whatever its length") {
+      auto store = make_store();
+      BOOST_TEST(store->claimSlot("k", Window(120, 60), 0));
+      BOOST_TEST(store->claimSlot("k", Window(178, 1), 0));
+      Collection done = store->collectAll(179, 181);  // 120+60 ends after 179
+      BOOST_TEST(done.windows_removed == 1);
+      BOOST_TEST(store->countTaken("k", Window(120, 60), 0, 10) == 1);
+      BOOST_TEST(store->collectAll(180, 182).windows_removed == 1);
+      BOOST_TEST(store->countTaken("k", Window(120, 60), 0, 10) == 0);
+    }
+  }
+  {
+    BOOST_TEST_CONTEXT("a policy is kept, replaced and removed; it keeps its key") {
+      auto store = make_store();
+      BOOST_TEST(!store->readPolicy("k").has_value());
+      store->writePolicy("k", KeyPolicy{KeyPolicy::Kind::kLimit, 25});
+      BOOST_TEST((store->readPolicy("k") == KeyPolicy{KeyPolicy::Kind::kLimit, 25}));
+      store->writePolicy("k", KeyPolicy{KeyPolicy::Kind::kBlocked, 0});
+      BOOST_TEST((store->readPolicy("k") == KeyPolicy{KeyPolicy::Kind::kBlocked, 0}));
+      BOOST_TEST(store->keys() == std::vector<std::string>{"k"});
+      BOOST_TEST(store->collectAll(1000, 1001).keys_removed == 0);  // registered, not idle
+      BOOST_TEST(store->readPolicy("k").has_value());
+      BOOST_TEST(store->removePolicy("k"));
+      BOOST_TEST(!store->removePolicy("k"));
+      BOOST_TEST(!store->readPolicy("k").has_value());
+      BOOST_TEST(store->collectAll(1000, 1001).keys_removed == 1);
     }
   }
   {
