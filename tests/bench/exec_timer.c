@@ -1,5 +1,5 @@
 /* exec-timer [--raw] [--keys K] RUNS PROGRAM... : runs each PROGRAM (no
- * arguments, this environment, stdout to /dev/null) RUNS times, interleaved
+ * arguments, this environment, stdout and stderr to /dev/null) RUNS times, interleaved
  * A B A B ... so all see the same machine noise, and prints per program one
  * line:
  *   <program> median_us=<n> p90_us=<n> max_rss_kib=<n>
@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
       if (pid == 0) {
         dup2(null_fd, 0);
         dup2(null_fd, 1);
+        dup2(null_fd, 2);  /* a log line per run would drown the figures */
         execve(argv[2 + p], child_argv, environ);
         _exit(127);
       }
