@@ -53,65 +53,84 @@ std::string keyCommandHelp(const std::string& program) {
          "2 a bad command line (nothing was changed).\n";
 }
 
-CommandResult runKeyCommand(Store& store, const std::vector<std::string>& args,
-                            const std::string& program) {
-  CommandResult result;
+std::variant<KeyCommand, CommandResult> parseKeyCommand(const std::vector<std::string>& args,
+                                                        const std::string& program) {
+  KeyCommand command;
+  if (std::find(args.begin(), args.end(), "--help") != args.end() ||
+      std::find(args.begin(), args.end(), "-h") != args.end())
+    return command;
   if (args.empty()) return usageError(program, "needs add, remove or list");
   const std::string& action = args[0];
-  if (std::find(args.begin(), args.end(), "--help") != args.end() ||
-      std::find(args.begin(), args.end(), "-h") != args.end()) {
-    result.out = keyCommandHelp(program);
-    return result;
+  if (action == "list") {
+    if (args.size() != 1) return usageError(program, "list takes no arguments");
+    command.action = KeyCommand::Action::kList;
+    return command;
   }
+  if (action != "add" && action != "remove")
+    return usageError(program, "'" + action + "': not add, remove or list");
+  if (args.size() < 2) return usageError(program, action + " needs a KEY");
+  command.key = args[1];
+  if (!isValidKey(command.key))
+    return usageError(program, action + " '" + command.key + "': " + keyRule());
+  if (action == "remove") {
+    if (args.size() != 2) return usageError(program, "remove takes one KEY");
+    command.action = KeyCommand::Action::kRemove;
+    return command;
+  }
+  command.action = KeyCommand::Action::kAdd;
+  std::size_t next = 2;
+  if (next < args.size()) {
+    const std::string& option = args[next++];
+    if (option == "--unlimited") {
+      command.policy.kind = KeyPolicy::Kind::kUnlimited;
+    } else if (option == "--blocked") {
+      command.policy.kind = KeyPolicy::Kind::kBlocked;
+    } else if (option == "--limit") {
+      if (next >= args.size()) return usageError(program, "add: --limit needs N");
+      const std::optional<int> limit = parseLimitWord(args[next++]);
+      if (!limit)
+        return usageError(program, "add: --limit '" + args[next - 1] +
+                                       "': must be a whole number from 1 to " +
+                                       std::to_string(kMaxLimit));
+      command.policy.limit = *limit;
+    } else {
+      return usageError(program, "add: '" + option + "': not --limit N, --unlimited or --blocked");
+    }
+  }
+  if (next != args.size())
+    return usageError(program, "add: '" + args[next] +
+                                   "': one of --limit N, --unlimited or --blocked at most");
+  return command;
+}
+
+CommandResult runKeyCommand(Store& store, const KeyCommand& command, const std::string& program) {
+  CommandResult result;
   try {
-    if (action == "list") {
-      if (args.size() != 1) return usageError(program, "list takes no arguments");
-      std::vector<std::string> keys = store.keys();
-      std::sort(keys.begin(), keys.end());
-      for (const std::string& key : keys)
-        if (const std::optional<KeyPolicy> policy = store.readPolicy(key))
-          result.out += key + " " + formatPolicy(*policy) + "\n";
-      return result;
-    }
-    if (action != "add" && action != "remove")
-      return usageError(program, "'" + action + "': not add, remove or list");
-    if (args.size() < 2) return usageError(program, action + " needs a KEY");
-    const std::string& key = args[1];
-    if (!isValidKey(key)) return usageError(program, action + " '" + key + "': " + keyRule());
-    if (action == "remove") {
-      if (args.size() != 2) return usageError(program, "remove takes one KEY");
-      if (!store.removePolicy(key)) {
-        result.exit_status = 1;
-        result.err = program + ": " + key + " was not registered\n";
-        return result;
+    switch (command.action) {
+      case KeyCommand::Action::kHelp:
+        result.out = keyCommandHelp(program);
+        break;
+      case KeyCommand::Action::kList: {
+        std::vector<std::string> keys = store.keys();
+        std::sort(keys.begin(), keys.end());
+        for (const std::string& key : keys)
+          if (const std::optional<KeyPolicy> policy = store.readPolicy(key))
+            result.out += key + " " + formatPolicy(*policy) + "\n";
+        break;
       }
-      result.out = program + ": removed " + key + "\n";
-      return result;
+      case KeyCommand::Action::kRemove:
+        if (!store.removePolicy(command.key)) {
+          result.exit_status = 1;
+          result.err = program + ": " + command.key + " was not registered\n";
+        } else {
+          result.out = program + ": removed " + command.key + "\n";
+        }
+        break;
+      case KeyCommand::Action::kAdd:
+        store.writePolicy(command.key, command.policy);
+        result.out = program + ": " + command.key + " " + formatPolicy(command.policy) + "\n";
+        break;
     }
-    KeyPolicy policy;
-    std::size_t next = 2;
-    if (next < args.size()) {
-      const std::string& option = args[next++];
-      if (option == "--unlimited") {
-        policy.kind = KeyPolicy::Kind::kUnlimited;
-      } else if (option == "--blocked") {
-        policy.kind = KeyPolicy::Kind::kBlocked;
-      } else if (option == "--limit") {
-        if (next >= args.size()) return usageError(program, "add: --limit needs N");
-        const std::optional<int> limit = parseLimitWord(args[next++]);
-        if (!limit)
-          return usageError(program, "add: --limit '" + args[next - 1] +
-                                         "': must be a whole number from 1 to " +
-                                         std::to_string(kMaxLimit));
-        policy.limit = *limit;
-      } else {
-        return usageError(program, "add: '" + option + "': not --limit N, --unlimited or --blocked");
-      }
-    }
-    if (next != args.size())
-      return usageError(program, "add: '" + args[next] + "': one of --limit N, --unlimited or --blocked at most");
-    store.writePolicy(key, policy);
-    result.out = program + ": " + key + " " + formatPolicy(policy) + "\n";
   } catch (const StoreError& e) {
     result = CommandResult{};
     result.exit_status = 1;

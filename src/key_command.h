@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "clock.h"
@@ -17,10 +18,21 @@ namespace access_limiter {
 //   remove KEY                                      unregister it
 //   list                                            every registered key
 //   --help                                          the usage
-// The input is checked before any change: a bad word exits 2 and changes
-// nothing; a store failure exits 1.
-CommandResult runKeyCommand(Store& store, const std::vector<std::string>& args,
-                            const std::string& program);
+struct KeyCommand {
+  enum class Action { kAdd, kRemove, kList, kHelp };
+  Action action = Action::kHelp;
+  std::string key;
+  KeyPolicy policy;  // for kAdd
+};
+
+// Parses the words after --key. Wrong words give a CommandResult that exits
+// 2 and says why: the input is checked before anything changes.
+std::variant<KeyCommand, CommandResult> parseKeyCommand(const std::vector<std::string>& args,
+                                                        const std::string& program);
+
+// Carries a parsed command out; a store failure (or removing a key that was
+// not registered) exits 1.
+CommandResult runKeyCommand(Store& store, const KeyCommand& command, const std::string& program);
 
 // The usage of --key, for --key --help.
 std::string keyCommandHelp(const std::string& program);

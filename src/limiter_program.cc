@@ -8,6 +8,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <variant>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,22 @@ std::unique_ptr<NodeCache> openNodeCache(const Config& config) {
   return std::make_unique<NoNodeCache>();
 }
 
+// Why --key add must not run here and now, or "": what it makes, the web
+// server must be able to write beside, so it runs as the store's owner, in
+// a store that exists (a missing one is a typo, or a volume not mounted).
+std::string whyNotAddHere(const std::string& root) {
+  struct stat root_status {};
+  if (stat(root.c_str(), &root_status) != 0)
+    return "ACCESS_ROOT " + root + ": " + std::strerror(errno) +
+           " (a typo, or the volume is not mounted?)";
+  // By uid: a static program cannot look names up (NSS needs shared libraries).
+  if (root_status.st_uid != geteuid())
+    return root + " belongs to uid " + std::to_string(root_status.st_uid) +
+           ": run --key add as that user (for www-data: sudo -u www-data " + kProgram +
+           " --key ...), or the web server could not count the key";
+  return "";
+}
+
 // --check-config, --gc, --status and --key, from a shell.
 int runOperatorCommand(Command command, int argc, char** argv, const LimiterSeams& seams) {
   Config config;
@@ -76,20 +93,19 @@ int runOperatorCommand(Command command, int argc, char** argv, const LimiterSeam
   FileStore store(config.root);
   CommandResult result;
   if (command == Command::kKeys) {
-    // What it makes must be the web server's to write beside, so it runs as
-    // the user who owns the store.
-    struct stat root_status {};
-    if (argc > 2 && std::string(argv[2]) == "add" && stat(config.root.c_str(), &root_status) == 0 &&
-        root_status.st_uid != geteuid()) {
-      // By uid: a static program cannot look names up (NSS needs shared libraries).
-      const std::string uid = std::to_string(root_status.st_uid);
-      std::fprintf(stderr,
-                   "%s: %s belongs to uid %s: run --key add as that user (for www-data: "
-                   "sudo -u www-data %s --key ...), or the web server could not count the key\n",
-                   kProgram, config.root.c_str(), uid.c_str(), kProgram);
-      return 1;
+    auto parsed = parseKeyCommand(std::vector<std::string>(argv + 2, argv + argc), kProgram);
+    if (auto* usage = std::get_if<CommandResult>(&parsed)) {
+      result = *usage;
+    } else {
+      const KeyCommand& keys = std::get<KeyCommand>(parsed);
+      if (keys.action == KeyCommand::Action::kAdd) {
+        if (const std::string problem = whyNotAddHere(config.root); !problem.empty()) {
+          std::fprintf(stderr, "%s: %s\n", kProgram, problem.c_str());
+          return 1;
+        }
+      }
+      result = runKeyCommand(store, keys, kProgram);
     }
-    result = runKeyCommand(store, std::vector<std::string>(argv + 2, argv + argc), kProgram);
   } else if (command == Command::kStatus) {
     const std::optional<std::string> key =
         argc > 2 ? std::optional<std::string>(argv[2]) : std::nullopt;

@@ -39,6 +39,10 @@ for args in "" "add" "frobnicate x" "add ../escape" "add .hidden" "add k --limit
 done
 ok "$([ ! -e "$ROOT" ]; echo $?)" "no bad command line changed anything"
 
+err=$("$LIMITER" --key add alpha --limit 3 2>&1); rc=$?
+is "$rc $err" "1 access-limiter: ACCESS_ROOT $ROOT: No such file or directory (a typo, or the volume is not mounted?)" \
+  "--key add on a missing ACCESS_ROOT is refused: it would make a store no web server could write"
+mkdir -p "$ROOT"
 out=$("$LIMITER" --key add alpha --limit 3); rc=$?
 is "$rc $out" "0 access-limiter: alpha limit=3" "--key add KEY --limit N"
 "$LIMITER" --key add vip --unlimited >/dev/null && "$LIMITER" --key add mallory --blocked >/dev/null &&
