@@ -1,23 +1,33 @@
 #include "node_cache.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 namespace access_limiter {
 
 namespace {
 
-constexpr std::size_t kEntries = std::size_t{1} << SharedNodeCache::kEntryBits;
-// The window facts, then the policies.
-constexpr std::size_t kTableBytes = 2 * kEntries * sizeof(std::uint64_t);
+// The file, in 64-bit words: a header, the window facts (one word an entry),
+// then the policies (two words an entry).
+constexpr std::size_t kHeaderWords = 8;
+enum HeaderWord : std::size_t { kMagicWord, kEntryBitsWord, kSecretWord0, kSecretWord1 };
+constexpr std::uint64_t kMagic = 0x4143434553533031;  // "ACCESS01"
 
-// Entry layout, low bits first: taken (17), window modulo 2^27 (27),
+std::size_t entriesOf(unsigned entry_bits) { return std::size_t{1} << entry_bits; }
+std::size_t fileBytes(unsigned entry_bits) {
+  return (kHeaderWords + 3 * entriesOf(entry_bits)) * sizeof(std::uint64_t);
+}
+
+// Window entry layout, low bits first: taken (17), window modulo 2^27 (27),
 // fingerprint (20, never 0, so an all-zero entry is empty).
 constexpr unsigned kTakenBits = 17;
 constexpr unsigned kWindowBits = 27;
@@ -25,44 +35,102 @@ constexpr std::uint64_t kTakenMask = (std::uint64_t{1} << kTakenBits) - 1;
 constexpr std::uint64_t kWindowMask = (std::uint64_t{1} << kWindowBits) - 1;
 constexpr unsigned kFingerprintShift = kTakenBits + kWindowBits;
 
-std::uint64_t hashOf(const std::string& scope, const std::string& key) {
-  std::uint64_t h = 14695981039346656037ull;  // FNV-1a, then a 64-bit finalizer
-  auto mix = [&h](unsigned char byte) { h = (h ^ byte) * 1099511628211ull; };
-  for (unsigned char c : scope) mix(c);
-  mix(0);
-  for (unsigned char c : key) mix(c);
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ull;
-  h ^= h >> 33;
-  return h;
-}
-
-// Policy entry layout, low bits first: limit (17), kind (2: 0 = no policy,
-// 1 = limit, 2 = unlimited, 3 = blocked), second modulo 2^27 (27),
-// fingerprint (18, never 0).
+// Policy entries are two words: the key's whole hash (never 0), then its
+// value: limit (17), kind (2: 0 = no policy, 1 = limit, 2 = unlimited,
+// 3 = blocked), second modulo 2^27 (27), and the hash's top 18 bits again,
+// so that a value written for another key is never taken for this one's.
 constexpr unsigned kKindShift = kTakenBits;
 constexpr unsigned kPolicySecondShift = kKindShift + 2;
-constexpr unsigned kPolicyFingerprintShift = kPolicySecondShift + kWindowBits;
+constexpr unsigned kPolicyCheckShift = kPolicySecondShift + kWindowBits;
 
 std::uint64_t fingerprintOf(std::uint64_t entry) {
   return entry & ~(kTakenMask | (kWindowMask << kTakenBits));
+}
+
+std::uint64_t rotateLeft(std::uint64_t x, int bits) { return (x << bits) | (x >> (64 - bits)); }
+
+// SipHash-2-4 (Aumasson and Bernstein): a keyed hash, so that without the
+// file's secret no one can choose keys that share an entry.
+std::uint64_t sipHash(std::uint64_t k0, std::uint64_t k1, const std::string& message) {
+  std::uint64_t v0 = k0 ^ 0x736f6d6570736575ull, v1 = k1 ^ 0x646f72616e646f6dull;
+  std::uint64_t v2 = k0 ^ 0x6c7967656e657261ull, v3 = k1 ^ 0x7465646279746573ull;
+  auto round = [&] {
+    v0 += v1, v1 = rotateLeft(v1, 13), v1 ^= v0, v0 = rotateLeft(v0, 32);
+    v2 += v3, v3 = rotateLeft(v3, 16), v3 ^= v2;
+    v0 += v3, v3 = rotateLeft(v3, 21), v3 ^= v0;
+    v2 += v1, v1 = rotateLeft(v1, 17), v1 ^= v2, v2 = rotateLeft(v2, 32);
+  };
+  auto absorb = [&](std::uint64_t m) {
+    v3 ^= m;
+    round();
+    round();
+    v0 ^= m;
+  };
+  const std::size_t length = message.size();
+  std::size_t at = 0;
+  for (; at + 8 <= length; at += 8) {
+    std::uint64_t m = 0;
+    for (int i = 7; i >= 0; --i) m = (m << 8) | static_cast<unsigned char>(message[at + i]);
+    absorb(m);
+  }
+  std::uint64_t last = static_cast<std::uint64_t>(length) << 56;
+  for (std::size_t i = 0; at + i < length; ++i)
+    last |= static_cast<std::uint64_t>(static_cast<unsigned char>(message[at + i])) << (8 * i);
+  absorb(last);
+  v2 ^= 0xff;
+  for (int i = 0; i < 4; ++i) round();
+  return v0 ^ v1 ^ v2 ^ v3;
+}
+
+std::uint64_t randomWord() {
+  std::uint64_t word = 0;
+  if (getrandom(&word, sizeof word, 0) != static_cast<ssize_t>(sizeof word)) {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    word = sipHash(static_cast<std::uint64_t>(ts.tv_nsec), static_cast<std::uint64_t>(getpid()),
+                   std::to_string(ts.tv_sec));
+  }
+  return word == 0 ? 1 : word;
+}
+
+// Sets a header word that is still 0, then reads what it holds: the first
+// process to set it wins, and every process ends with the same value.
+std::uint64_t settle(std::uint64_t* word, std::uint64_t wanted) {
+  std::uint64_t expected = 0;
+  __atomic_compare_exchange_n(word, &expected, wanted, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+  return __atomic_load_n(word, __ATOMIC_ACQUIRE);
 }
 
 std::string failure(const char* call, const std::string& path) {
   return std::string(call) + "(" + path + "): " + std::strerror(errno);
 }
 
+// Gives the file all its blocks now, so that a full /dev/shm is an error
+// here rather than a SIGBUS at the first write, and a file-size limit
+// (RLIMIT_FSIZE) is EFBIG rather than a SIGXFSZ that would end the process.
+std::string allocate(int fd, const std::string& path, std::size_t bytes) {
+  struct sigaction ignore {}, previous {};
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGXFSZ, &ignore, &previous);
+  const int error = posix_fallocate(fd, 0, static_cast<off_t>(bytes));
+  sigaction(SIGXFSZ, &previous, nullptr);
+  if (error == 0) return "";
+  errno = error;
+  return failure("fallocate", path);
+}
+
 }  // namespace
 
 struct SharedNodeCache::Slot {
-  std::uint64_t* entry;
-  std::uint64_t fingerprint;  // already shifted into place
+  std::uint64_t* entry;         // the window fact
+  std::uint64_t* policy;        // the policy's two words
+  std::uint64_t fingerprint;    // already shifted into place
+  std::uint64_t hash;           // the key's whole hash, never 0
 };
 
-SharedNodeCache::SharedNodeCache(const std::string& path, const std::string& scope)
-    : scope_(scope) {
+SharedNodeCache::SharedNodeCache(const std::string& path, const std::string& scope,
+                                 unsigned entry_bits)
+    : scope_(scope), entry_bits_(entry_bits), bytes_(fileBytes(entry_bits)) {
   const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) throw NodeCacheError(failure("open", path));
   struct stat st {};
@@ -76,31 +144,53 @@ SharedNodeCache::SharedNodeCache(const std::string& path, const std::string& sco
               std::to_string(geteuid()) + ")";
   else if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
     problem = path + " is writable by others than its owner";
-  // Never shrunk: every process sizes it the same, and growing it keeps what
-  // others wrote.
-  else if (static_cast<std::size_t>(st.st_size) < kTableBytes &&
-           ftruncate(fd, static_cast<off_t>(kTableBytes)) != 0)
-    problem = failure("ftruncate", path);
+  // Never shrunk, and every block there before the mapping is used.
+  else if (static_cast<std::size_t>(st.st_blocks) * 512 < bytes_)
+    problem = allocate(fd, path, bytes_);
   if (problem.empty()) {
-    void* mapped = mmap(nullptr, kTableBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    void* mapped = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (mapped == MAP_FAILED)
       problem = failure("mmap", path);
     else
       table_ = static_cast<std::uint64_t*>(mapped);
   }
   close(fd);
-  if (!problem.empty()) throw NodeCacheError(problem);
+  if (problem.empty()) {
+    std::uint64_t* header = table_;
+    if (__atomic_load_n(&header[kMagicWord], __ATOMIC_ACQUIRE) == 0) {
+      settle(&header[kSecretWord0], randomWord());
+      settle(&header[kSecretWord1], randomWord());
+      settle(&header[kEntryBitsWord], entry_bits_);
+      settle(&header[kMagicWord], kMagic);
+    }
+    if (__atomic_load_n(&header[kMagicWord], __ATOMIC_ACQUIRE) != kMagic ||
+        __atomic_load_n(&header[kEntryBitsWord], __ATOMIC_ACQUIRE) != entry_bits_)
+      problem = path + " is not a node cache of this version (remove it)";
+    secret0_ = __atomic_load_n(&header[kSecretWord0], __ATOMIC_ACQUIRE);
+    secret1_ = __atomic_load_n(&header[kSecretWord1], __ATOMIC_ACQUIRE);
+  }
+  if (!problem.empty()) {
+    if (table_ != nullptr) munmap(table_, bytes_);
+    table_ = nullptr;
+    throw NodeCacheError(problem);
+  }
 }
 
 SharedNodeCache::~SharedNodeCache() {
-  if (table_ != nullptr) munmap(table_, kTableBytes);
+  if (table_ != nullptr) munmap(table_, bytes_);
 }
 
 SharedNodeCache::Slot SharedNodeCache::slotOf(const std::string& key) const {
-  const std::uint64_t h = hashOf(scope_, key);
+  std::string message = scope_;
+  message.push_back('\0');
+  message += key;
+  const std::uint64_t h = sipHash(secret0_, secret1_, message);
   std::uint64_t fingerprint = h >> kFingerprintShift;  // the top 20 bits; the index is the low ones
   if (fingerprint == 0) fingerprint = 1;
-  return Slot{table_ + (h & (kEntries - 1)), fingerprint << kFingerprintShift};
+  const std::size_t index = h & (entriesOf(entry_bits_) - 1);
+  std::uint64_t* windows = table_ + kHeaderWords;
+  std::uint64_t* policies = windows + entriesOf(entry_bits_);
+  return Slot{windows + index, policies + 2 * index, fingerprint << kFingerprintShift, h | 1};
 }
 
 std::optional<int> SharedNodeCache::recall(const std::string& key, Second window) const {
@@ -112,23 +202,20 @@ std::optional<int> SharedNodeCache::recall(const std::string& key, Second window
   return static_cast<int>(entry & kTakenMask);
 }
 
-// The 18 top bits of a slot's fingerprint, never 0.
-std::uint64_t SharedNodeCache::policyFingerprint(const Slot& slot) {
-  return std::max<std::uint64_t>(slot.fingerprint >> (kFingerprintShift + 2), 1);
-}
-
 std::optional<std::optional<KeyPolicy>> SharedNodeCache::recallPolicy(const std::string& key,
                                                                       Second second) const {
   const Slot slot = slotOf(key);
-  std::uint64_t* policy_entry = slot.entry + kEntries;
-  const std::uint64_t entry = __atomic_load_n(policy_entry, __ATOMIC_ACQUIRE);
-  const std::uint64_t fingerprint = policyFingerprint(slot);
-  if ((entry >> kPolicyFingerprintShift) != fingerprint ||
-      ((entry >> kPolicySecondShift) & kWindowMask) !=
-          (static_cast<std::uint64_t>(second) & kWindowMask))
+  if (__atomic_load_n(&slot.policy[0], __ATOMIC_ACQUIRE) != slot.hash) return {};
+  const std::uint64_t value = __atomic_load_n(&slot.policy[1], __ATOMIC_ACQUIRE);
+  // Written by two processes at once, the words may hold one key's hash and
+  // another's value: the check bits and a second look at the hash tell.
+  if ((value >> kPolicyCheckShift) != (slot.hash >> kPolicyCheckShift) ||
+      ((value >> kPolicySecondShift) & kWindowMask) !=
+          (static_cast<std::uint64_t>(second) & kWindowMask) ||
+      __atomic_load_n(&slot.policy[0], __ATOMIC_ACQUIRE) != slot.hash)
     return {};
-  const int limit = static_cast<int>(entry & kTakenMask);
-  switch ((entry >> kKindShift) & 3) {
+  const int limit = static_cast<int>(value & kTakenMask);
+  switch ((value >> kKindShift) & 3) {
     case 1:
       return std::optional<KeyPolicy>(KeyPolicy{KeyPolicy::Kind::kLimit, limit});
     case 2:
@@ -143,7 +230,6 @@ std::optional<std::optional<KeyPolicy>> SharedNodeCache::recallPolicy(const std:
 void SharedNodeCache::learnPolicy(const std::string& key, Second second,
                                   const std::optional<KeyPolicy>& policy) {
   const Slot slot = slotOf(key);
-  const std::uint64_t fingerprint = policyFingerprint(slot);
   std::uint64_t kind = 0;
   std::uint64_t limit = 0;
   if (policy) {
@@ -152,13 +238,14 @@ void SharedNodeCache::learnPolicy(const std::string& key, Second second,
                                                           : 3;
     limit = static_cast<std::uint64_t>(std::max(policy->limit, 0)) & kTakenMask;
   }
-  // The newest read wins; two reads in one second saw the store a moment
-  // apart, and either is the policy of that second.
-  __atomic_store_n(slot.entry + kEntries,
-                   (fingerprint << kPolicyFingerprintShift) |
-                       ((static_cast<std::uint64_t>(second) & kWindowMask) << kPolicySecondShift) |
-                       (kind << kKindShift) | limit,
-                   __ATOMIC_RELEASE);
+  const std::uint64_t value =
+      ((slot.hash >> kPolicyCheckShift) << kPolicyCheckShift) |
+      ((static_cast<std::uint64_t>(second) & kWindowMask) << kPolicySecondShift) |
+      (kind << kKindShift) | limit;
+  // The value first, then the hash that claims it: a reader that sees this
+  // key's hash sees this value or a later one.
+  __atomic_store_n(&slot.policy[1], value, __ATOMIC_RELEASE);
+  __atomic_store_n(&slot.policy[0], slot.hash, __ATOMIC_RELEASE);
 }
 
 void SharedNodeCache::learn(const std::string& key, KnownWindow fact) {

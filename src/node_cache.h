@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -62,27 +63,36 @@ class NodeCacheError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// A fixed table of 2^kEntryBits 8-byte entries in a file on a memory file system
-// (/dev/shm), mapped by every process that opens it and updated with atomic
-// compare-and-swap: no lock, so a process killed mid-update blocks no one.
-// One entry per key, found by a hash of the scope (the store's root and the
-// window length) and the key, so stores and window lengths sharing the file
-// keep apart. Two keys that land on the same entry
-// take turns in it: each eviction only costs the evicted key a round trip.
+// Fixed tables in a file on a memory file system (/dev/shm), mapped by every
+// process that opens it and updated with atomic operations: no lock, so a
+// process killed mid-update blocks no one. One entry per key, found by a
+// keyed hash (SipHash, its key a random secret kept in the file's header) of
+// the scope (the store's root and the window length) and the key, so stores
+// and window lengths sharing the file keep apart, and no client can choose
+// keys that share an entry. Two keys that land on one entry take turns in
+// it: each eviction only costs the evicted key a round trip.
 //
-// An entry packs a 20-bit fingerprint of the hash, the window modulo 2^27
-// seconds (about 4 years) and the taken count (up to 2^17 - 1, above
-// kMaxLimit). A second table of as many entries holds policies: an 18-bit
-// fingerprint, the second it was read in modulo 2^27, its kind and limit.
+// A window entry packs a 20-bit fingerprint of the hash, the window modulo
+// 2^27 seconds (about 4 years) and the taken count (up to 2^17 - 1, above
+// kMaxLimit): a fact mistaken for another key's can only make the node
+// refuse, for the rest of that window. A policy is not such a fact (a wrong
+// one could admit), so its entry holds the whole 64-bit hash beside the
+// policy, its kind, limit and the second it was read in.
+//
+// The blocks are allocated when the file is made (24 MiB at the default
+// size), so a full /dev/shm is a NodeCacheError, never a signal later.
 class SharedNodeCache final : public NodeCache {
  public:
-  static constexpr unsigned kEntryBits = 20;  // 2^20 entries a table: 16 MiB, allocated as touched
+  static constexpr unsigned kEntryBits = 20;  // 2^20 entries a table
 
   // Opens the table at `path`, creating it (mode 0600) when missing. Throws
   // NodeCacheError when it cannot be opened or mapped, or when it is not a
   // regular file owned by this user and writable by no one else: any process
   // that can write it could make this node refuse keys.
-  SharedNodeCache(const std::string& path, const std::string& scope);
+  // `entry_bits` sizes the tables (2^entry_bits keys); a file is made for
+  // one size, and refused with another.
+  SharedNodeCache(const std::string& path, const std::string& scope,
+                  unsigned entry_bits = kEntryBits);
   ~SharedNodeCache() override;
   SharedNodeCache(const SharedNodeCache&) = delete;
   SharedNodeCache& operator=(const SharedNodeCache&) = delete;
@@ -97,9 +107,11 @@ class SharedNodeCache final : public NodeCache {
  private:
   struct Slot;
   Slot slotOf(const std::string& key) const;
-  static std::uint64_t policyFingerprint(const Slot& slot);
 
   std::string scope_;
+  unsigned entry_bits_;
+  std::size_t bytes_;
+  std::uint64_t secret0_ = 0, secret1_ = 0;  // the hash's key, from the file
   std::uint64_t* table_ = nullptr;  // 2^kEntryBits words, shared with the other processes
 };
 

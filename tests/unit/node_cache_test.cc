@@ -1,5 +1,6 @@
 #include <boost/test/unit_test.hpp>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -103,6 +104,71 @@ BOOST_AUTO_TEST_CASE(processes_share_what_they_learn) {
   }
   SharedNodeCache cache(path, "/store");
   BOOST_TEST(cache.recall("k", 1000).value_or(-1) == 4000);
+}
+
+// With 16 entries, 200 keys share them: each key recalls its own facts and
+// policies, or nothing; never another key's (a policy of another key could
+// admit what this key's would refuse).
+BOOST_AUTO_TEST_CASE(keys_sharing_an_entry_never_see_each_others_facts) {
+  TempDir dir;
+  SharedNodeCache cache(dir.path() + "/cache", "/store", 4);
+  auto policyOf = [](int i) {
+    return i % 3 == 0 ? KeyPolicy{KeyPolicy::Kind::kUnlimited, 0}
+                      : KeyPolicy{KeyPolicy::Kind::kLimit, 1 + i};
+  };
+  int own_facts = 0, own_policies = 0;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 200; ++i) {
+      const std::string key = "key" + std::to_string(i);
+      cache.learn(key, KnownWindow{1000, 1 + i});
+      cache.learnPolicy(key, 1000, policyOf(i));
+    }
+    for (int i = 0; i < 200; ++i) {
+      const std::string key = "key" + std::to_string(i);
+      if (const auto taken = cache.recall(key, 1000)) {
+        BOOST_TEST(*taken == 1 + i, key);
+        ++own_facts;
+      }
+      if (const auto policy = cache.recallPolicy(key, 1000)) {
+        BOOST_TEST((policy->has_value() && **policy == policyOf(i)), key);
+        ++own_policies;
+      }
+    }
+  }
+  BOOST_TEST(own_facts > 0);  // the last writers of each entry keep theirs
+  BOOST_TEST(own_policies > 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_file_of_another_size_or_kind_is_refused) {
+  TempDir dir;
+  { SharedNodeCache small(dir.path() + "/cache", "/store", 4); }
+  BOOST_CHECK_THROW(SharedNodeCache(dir.path() + "/cache", "/store", 5), NodeCacheError);
+  BOOST_CHECK_NO_THROW(SharedNodeCache(dir.path() + "/cache", "/store", 4));
+  std::ofstream(dir.path() + "/other") << std::string(1 << 20, 'x');  // not ours
+  BOOST_REQUIRE(chmod((dir.path() + "/other").c_str(), 0600) == 0);
+  BOOST_CHECK_THROW(SharedNodeCache(dir.path() + "/other", "/store", 4), NodeCacheError);
+}
+
+// A file-size limit (RLIMIT_FSIZE) makes the cache unusable, not the
+// process dead: without care, growing the file raises SIGXFSZ.
+BOOST_AUTO_TEST_CASE(a_file_size_limit_is_an_error_not_a_signal) {
+  TempDir dir;
+  const pid_t child = fork();
+  BOOST_REQUIRE(child >= 0);
+  if (child == 0) {
+    rlimit limit{1 << 20, 1 << 20};
+    if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(3);
+    try {
+      SharedNodeCache cache(dir.path() + "/cache", "/store");
+      _exit(1);  // a 1 MiB limit cannot hold the tables
+    } catch (const NodeCacheError& e) {
+      _exit(std::string(e.what()).find("fallocate") != std::string::npos ? 0 : 2);
+    }
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  BOOST_TEST(WIFEXITED(status));
+  BOOST_TEST(WEXITSTATUS(status) == 0);
 }
 
 // Anyone who can write the file can make the node refuse keys: it must be
