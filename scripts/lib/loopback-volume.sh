@@ -52,16 +52,19 @@ loopback_volume_mount() {
 loopback_volume_remove() {
   local m
   [ -n "$LOOPBACK_VOLUME" ] || return 0
-  pkill -CONT -f -- "--volfile-id $LOOPBACK_VOLUME\\." 2>/dev/null
-  for m in ${LOOPBACK_MOUNTS[@]+"${LOOPBACK_MOUNTS[@]}"}; do mountpoint -q "$m" && umount -l "$m"; done
-  gluster --mode=script volume stop "$LOOPBACK_VOLUME" force >/dev/null 2>&1
-  gluster --mode=script volume delete "$LOOPBACK_VOLUME" >/dev/null 2>&1
-  pkill -f -- "--volfile-id $LOOPBACK_VOLUME\\." 2>/dev/null
+  # Each step whatever the last did (callers may run under set -e).
+  pkill -CONT -f -- "--volfile-id $LOOPBACK_VOLUME\\." 2>/dev/null || true
+  for m in ${LOOPBACK_MOUNTS[@]+"${LOOPBACK_MOUNTS[@]}"}; do
+    if mountpoint -q "$m"; then umount -l "$m" || true; fi
+  done
+  gluster --mode=script volume stop "$LOOPBACK_VOLUME" force >/dev/null 2>&1 || true
+  gluster --mode=script volume delete "$LOOPBACK_VOLUME" >/dev/null 2>&1 || true
+  pkill -f -- "--volfile-id $LOOPBACK_VOLUME\\." 2>/dev/null || true
   if [ "$LOOPBACK_STARTED_GLUSTERD" = yes ]; then
-    kill "$(cat "$LOOPBACK_WORK/glusterd.pid" 2>/dev/null)" 2>/dev/null
-    pkill -f glustershd 2>/dev/null
+    kill "$(cat "$LOOPBACK_WORK/glusterd.pid" 2>/dev/null)" 2>/dev/null || true
+    pkill -f glustershd 2>/dev/null || true
     sleep 1
   fi
-  sed -i "\\|$LOOPBACK_HOSTS_MARK|d" /etc/hosts
+  sed -i "\\|$LOOPBACK_HOSTS_MARK|d" /etc/hosts || true
   LOOPBACK_VOLUME=""
 }
