@@ -158,7 +158,15 @@ CommandResult runStatus(Store& store, Second now, const StatusSettings& settings
   try {
     const std::vector<std::string> keys = key ? std::vector<std::string>{*key} : store.keys();
     for (const std::string& k : keys) {
-      const std::optional<KeyPolicy> policy = store.readPolicy(k);
+      std::optional<KeyPolicy> policy;
+      try {
+        policy = store.readPolicy(k);
+      } catch (const StoreError& e) {
+        // One bad entry must not hide the rest: shown, and the exit says so.
+        rows.push_back(Row{k, -1, settings.default_limit, std::string("unreadable: ") + e.what()});
+        result.exit_status = 1;
+        continue;
+      }
       Row row{k, -1, settings.default_limit, describe(policy)};
       if (!policy || policy->kind == KeyPolicy::Kind::kLimit) {
         row.limit = policy ? effectiveLimit(*policy, settings.default_limit) : settings.default_limit;
@@ -167,6 +175,7 @@ CommandResult runStatus(Store& store, Second now, const StatusSettings& settings
       rows.push_back(row);
     }
   } catch (const StoreError& e) {
+    result = CommandResult{};
     result.exit_status = 1;
     result.err = program + ": " + e.what() + "\n";
     return result;

@@ -45,7 +45,8 @@ struct StatusSettings {
 
 // --status [KEY]: each key's use of its current window (this node's clock)
 // against its limit, busiest first, and its policy. Lists the store's root:
-// an operator's command, never a request's.
+// an operator's command, never a request's. A key whose policy cannot be
+// read is listed as such, and the exit status is then 1.
 CommandResult runStatus(Store& store, Second now, const StatusSettings& settings,
                         const std::optional<std::string>& key, const std::string& program);
 

@@ -150,6 +150,14 @@ like "$(grep '^vip ' <<<"$out")" '^vip +- +- +unlimited$' "an unlimited key show
 like "$(grep '^mallory ' <<<"$out")" '^mallory +- +- +blocked$' "a blocked key too"
 burst 3 busy >/dev/null
 like "$(ACCESS_TEST_NOW=$AT "$TESTABLE" --status busy | tail -n 1)" '^busy +10 +10 +unregistered \(full\)$' "--status KEY: one key, marked full"
+mkdir -p "$ROOT/broken" && ln -s limit=banana "$ROOT/broken/.policy"
+out=$(ACCESS_TEST_NOW=$AT "$TESTABLE" --status); rc=$?
+is "$rc" 1 "--status with one unreadable policy exits 1"
+like "$(grep '^broken ' <<<"$out")" "unreadable: $ROOT/broken/.policy is not a policy" "and lists that key as unreadable"
+like "$(grep '^busy ' <<<"$out")" '^busy +10 +10' "and still lists the others"
+request broken >/dev/null
+is "$(status)" 503 "a request for a key with a malformed policy: 503"
+rm -rf "$ROOT/broken"
 err=$("$LIMITER" --status ../x 2>&1); rc=$?
 like "$rc $err" "^2 access-limiter: --status '../x': must be" "--status refuses a malformed key"
 
