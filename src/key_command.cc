@@ -31,34 +31,10 @@ std::string describe(const std::optional<KeyPolicy>& policy) {
   return policy ? formatPolicy(*policy) : "unregistered";
 }
 
-}  // namespace
-
-std::string keyCommandHelp(const std::string& program) {
-  return "Usage: " + program + " --key add KEY [--limit N | --unlimited | --blocked]\n" +
-         "       " + program + " --key remove KEY\n" +
-         "       " + program + " --key list\n" +
-         "\n"
-         "Registers keys in the shared store (ACCESS_ROOT): every node sees a change\n"
-         "within a second, without a reload.\n"
-         "  add KEY             register KEY with the location's ACCESS_LIMIT, or:\n"
-         "    --limit N         its own limit, N requests per window (1-" +
-         std::to_string(kMaxLimit) + ")\n" +
-         "    --unlimited       never counted, always admitted\n"
-         "    --blocked         always refused with 403\n"
-         "                      (adding a registered key replaces its policy)\n"
-         "  remove KEY          unregister KEY (under ACCESS_KNOWN_KEYS_ONLY=1 it then\n"
-         "                      gets 401)\n"
-         "  list                every registered key and its policy\n"
-         "Exit status: 0 done, 1 the store failed or KEY was not registered,\n"
-         "2 a bad command line (nothing was changed).\n";
-}
-
-std::variant<KeyCommand, CommandResult> parseKeyCommand(const std::vector<std::string>& args,
-                                                        const std::string& program) {
+// The words once options are set aside.
+std::variant<KeyCommand, CommandResult> parseKeyWords(const std::vector<std::string>& args,
+                                                      const std::string& program) {
   KeyCommand command;
-  if (std::find(args.begin(), args.end(), "--help") != args.end() ||
-      std::find(args.begin(), args.end(), "-h") != args.end())
-    return command;
   if (args.empty()) return usageError(program, "needs add, remove or list");
   const std::string& action = args[0];
   if (action == "list") {
@@ -103,6 +79,42 @@ std::variant<KeyCommand, CommandResult> parseKeyCommand(const std::vector<std::s
   return command;
 }
 
+}  // namespace
+
+std::string keyCommandHelp(const std::string& program) {
+  return "Usage: " + program + " --key add KEY [--limit N | --unlimited | --blocked]\n" +
+         "       " + program + " --key remove KEY\n" +
+         "       " + program + " --key list\n" +
+         "\n"
+         "Registers keys in the shared store (ACCESS_ROOT): every node sees a change\n"
+         "within a second, without a reload.\n"
+         "  add KEY             register KEY with the location's ACCESS_LIMIT, or:\n"
+         "    --limit N         its own limit, N requests per window (1-" +
+         std::to_string(kMaxLimit) + ")\n" +
+         "    --unlimited       never counted, always admitted\n"
+         "    --blocked         always refused with 403\n"
+         "                      (adding a registered key replaces its policy)\n"
+         "  remove KEY          unregister KEY (under ACCESS_KNOWN_KEYS_ONLY=1 it then\n"
+         "                      gets 401)\n"
+         "  list                every registered key and its policy\n"
+         "A key that starts with '-' goes after \"--\": --key add -- -h\n"
+         "Exit status: 0 done, 1 the store failed or KEY was not registered,\n"
+         "2 a bad command line (nothing was changed).\n";
+}
+
+std::variant<KeyCommand, CommandResult> parseKeyCommand(const std::vector<std::string>& args,
+                                                        const std::string& program) {
+  KeyCommand command;
+  // "--" ends the options: "--key add -- -h" registers the key "-h".
+  const auto options_end = std::find(args.begin(), args.end(), "--");
+  if (std::find(args.begin(), options_end, "--help") != options_end ||
+      std::find(args.begin(), options_end, "-h") != options_end)
+    return command;
+  std::vector<std::string> words(args.begin(), options_end);
+  if (options_end != args.end()) words.insert(words.end(), options_end + 1, args.end());
+  return parseKeyWords(words, program);
+}
+
 CommandResult runKeyCommand(Store& store, const KeyCommand& command, const std::string& program) {
   CommandResult result;
   try {
@@ -113,9 +125,16 @@ CommandResult runKeyCommand(Store& store, const KeyCommand& command, const std::
       case KeyCommand::Action::kList: {
         std::vector<std::string> keys = store.keys();
         std::sort(keys.begin(), keys.end());
-        for (const std::string& key : keys)
-          if (const std::optional<KeyPolicy> policy = store.readPolicy(key))
-            result.out += key + " " + formatPolicy(*policy) + "\n";
+        for (const std::string& key : keys) {
+          try {
+            if (const std::optional<KeyPolicy> policy = store.readPolicy(key))
+              result.out += key + " " + formatPolicy(*policy) + "\n";
+          } catch (const StoreError& e) {
+            // One bad entry must not hide the rest: named, and the exit says so.
+            result.err += program + ": " + e.what() + "\n";
+            result.exit_status = 1;
+          }
+        }
         break;
       }
       case KeyCommand::Action::kRemove:

@@ -53,16 +53,17 @@ std::unique_ptr<NodeCache> openNodeCache(const Config& config) {
   return std::make_unique<NoNodeCache>();
 }
 
-// Why --key add must not run here and now, or "": what it makes, the web
-// server must be able to write beside, so it runs as the store's owner, in
-// a store that exists (a missing one is a typo, or a volume not mounted).
-std::string whyNotAddHere(const std::string& root) {
+// Why an operator's command about one key must not run here and now, or "":
+// the store must exist (a missing one is a typo, or a volume not mounted),
+// and what --key add makes, the web server must be able to write beside, so
+// `adding` runs as the store's owner.
+std::string whyNotHere(const std::string& root, bool adding) {
   struct stat root_status {};
   if (stat(root.c_str(), &root_status) != 0)
     return "ACCESS_ROOT " + root + ": " + std::strerror(errno) +
            " (a typo, or the volume is not mounted?)";
   // By uid: a static program cannot look names up (NSS needs shared libraries).
-  if (root_status.st_uid != geteuid())
+  if (adding && root_status.st_uid != geteuid())
     return root + " belongs to uid " + std::to_string(root_status.st_uid) +
            ": run --key add as that user (for www-data: sudo -u www-data " + kProgram +
            " --key ...), or the web server could not count the key";
@@ -71,6 +72,20 @@ std::string whyNotAddHere(const std::string& root) {
 
 // --check-config, --gc, --status and --key, from a shell.
 int runOperatorCommand(Command command, int argc, char** argv, const LimiterSeams& seams) {
+  // The words first: a bad command line exits 2 whatever the environment.
+  std::optional<KeyCommand> keys;
+  if (command == Command::kKeys) {
+    auto parsed = parseKeyCommand(std::vector<std::string>(argv + 2, argv + argc), kProgram);
+    if (auto* usage = std::get_if<CommandResult>(&parsed)) {
+      std::fputs(usage->err.c_str(), stderr);
+      return usage->exit_status;
+    }
+    keys = std::get<KeyCommand>(parsed);
+    if (keys->action == KeyCommand::Action::kHelp) {
+      std::fputs(keyCommandHelp(kProgram).c_str(), stdout);
+      return 0;
+    }
+  }
   Config config;
   try {
     config = loadConfig(processEnv());
@@ -90,22 +105,22 @@ int runOperatorCommand(Command command, int argc, char** argv, const LimiterSeam
     }
     return 0;
   }
+  // A command about a store that is not there would report every key as
+  // unregistered or idle: a typo or an unmounted volume must say so instead.
+  // (--gc and --key list find out by listing the root.)
+  const bool names_a_key = (keys && keys->action != KeyCommand::Action::kList) ||
+                           (command == Command::kStatus && argc > 2);
+  if (names_a_key) {
+    if (const std::string problem = whyNotHere(config.root, keys && keys->action == KeyCommand::Action::kAdd);
+        !problem.empty()) {
+      std::fprintf(stderr, "%s: %s\n", kProgram, problem.c_str());
+      return 1;
+    }
+  }
   FileStore store(config.root);
   CommandResult result;
-  if (command == Command::kKeys) {
-    auto parsed = parseKeyCommand(std::vector<std::string>(argv + 2, argv + argc), kProgram);
-    if (auto* usage = std::get_if<CommandResult>(&parsed)) {
-      result = *usage;
-    } else {
-      const KeyCommand& keys = std::get<KeyCommand>(parsed);
-      if (keys.action == KeyCommand::Action::kAdd) {
-        if (const std::string problem = whyNotAddHere(config.root); !problem.empty()) {
-          std::fprintf(stderr, "%s: %s\n", kProgram, problem.c_str());
-          return 1;
-        }
-      }
-      result = runKeyCommand(store, keys, kProgram);
-    }
+  if (keys) {
+    result = runKeyCommand(store, *keys, kProgram);
   } else if (command == Command::kStatus) {
     const std::optional<std::string> key =
         argc > 2 ? std::optional<std::string>(argv[2]) : std::nullopt;

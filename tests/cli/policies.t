@@ -43,6 +43,13 @@ err=$("$LIMITER" --key add alpha --limit 3 2>&1); rc=$?
 is "$rc $err" "1 access-limiter: ACCESS_ROOT $ROOT: No such file or directory (a typo, or the volume is not mounted?)" \
   "--key add on a missing ACCESS_ROOT is refused: it would make a store no web server could write"
 mkdir -p "$ROOT"
+err=$(ACCESS_LIMIT=abc "$LIMITER" --key bogus 2>&1); rc=$?
+is "$rc" 2 "a bad command line exits 2 even with a bad setting in the environment"
+err=$(ACCESS_ROOT="$WORK/missing" "$LIMITER" --key remove k 2>&1); rc=$?
+like "$rc $err" "^1 access-limiter: ACCESS_ROOT $WORK/missing: No such file or directory" "--key remove on a missing store says so, not that the key was not registered"
+err=$(ACCESS_ROOT="$WORK/missing" "$LIMITER" --status k 2>&1); rc=$?
+like "$rc $err" "^1 access-limiter: ACCESS_ROOT $WORK/missing: No such file" "--status KEY on a missing store says so"
+like "$("$LIMITER" --status --help)" '^Usage: access-limiter' "--status --help prints the usage, not a key named --help"
 out=$("$LIMITER" --key add alpha --limit 3); rc=$?
 is "$rc $out" "0 access-limiter: alpha limit=3" "--key add KEY --limit N"
 "$LIMITER" --key add vip --unlimited >/dev/null && "$LIMITER" --key add mallory --blocked >/dev/null &&
@@ -61,6 +68,12 @@ is "$(burst 12 plain)" "200 200 200 200 200 200 200 200 200 200 429 429 " "a key
 is "$(burst 12 stranger)" "200 200 200 200 200 200 200 200 200 200 429 429 " "an unregistered key gets ACCESS_LIMIT"
 "$LIMITER" --key add alpha --limit 5 >/dev/null
 is "$(AT=$((NOW + 1)) burst 6 alpha)" "200 200 200 200 200 429 " "a changed limit holds from the next second, with no reload"
+is "$("$LIMITER" --key add -- -h --limit 2)" "access-limiter: -h limit=2" "a key starting with '-' is registered after --"
+mkdir -p "$ROOT/zero" && ln -s limit=0 "$ROOT/zero/.policy"
+out=$("$LIMITER" --key list 2>"$WORK/list.err"); rc=$?
+is "$rc $(cat "$WORK/list.err")" "1 access-limiter: $ROOT/zero/.policy is not a policy" "--key list names a bad policy and exits 1"
+like "$out" '^-h limit=2' "and lists the other keys all the same"
+rm -rf "$ROOT/zero" "$ROOT/-h"
 
 # Unlimited and blocked.
 is "$(burst 30 vip | tr ' ' '\n' | sort -u | tr '\n' ' ')" " 200 " "vip (unlimited): 30 of 30 admitted"

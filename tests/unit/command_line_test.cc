@@ -39,6 +39,7 @@ BOOST_AUTO_TEST_CASE(commands_from_a_shell) {
       {{"access-limiter", "--status"}, true, Command::kStatus},
       {{"access-limiter", "--status", "k"}, true, Command::kStatus},
       {{"access-limiter", "--status", "a", "b"}, true, Command::kUnknown},
+      {{"access-limiter", "--status", "--help"}, true, Command::kHelp},
       {{"access-limiter", "--key", "list"}, true, Command::kKeys},
       {{"access-limiter", "--key"}, true, Command::kKeys},
       {{"access-health", "--key", "list"}, false, Command::kUnknown},
