@@ -6,12 +6,22 @@
 
 namespace access_limiter {
 
+namespace {
+
+// True when the window after `current` starts within the skew tolerance of
+// `now`: a node whose clock runs ahead may already count in it.
+bool nextWindowMayCount(const Window& current, Second now) {
+  return current.end() <= now + kClockSkewToleranceSeconds;
+}
+
+}  // namespace
+
 Decision decide(Second now, int limit, Second window_seconds, const WindowState& state) {
   Decision d;
   d.limit = limit;
   d.window_seconds = window_seconds;
   const Window current = windowAt(now, window_seconds);
-  const bool next_may_count = current.end() <= now + kClockSkewToleranceSeconds;
+  const bool next_may_count = nextWindowMayCount(current, now);
   const bool counts = state.window && (*state.window == current.start ||
                                        (next_may_count && *state.window == current.end()));
   d.window = counts ? *state.window : current.start;
@@ -54,7 +64,7 @@ bool Limiter::superseded(const std::string& key, const Window& window) {
 // on the side of the limit.
 WindowState Limiter::known(const std::string& key, Second now) {
   const Window current = windowAt(now, window_seconds_);
-  const bool next_may_count = current.end() <= now + kClockSkewToleranceSeconds;
+  const bool next_may_count = nextWindowMayCount(current, now);
   if (next_may_count) {
     if (const std::optional<int> taken = known_.recall(key, current.end()))
       return WindowState{current.end(), *taken};
