@@ -186,6 +186,11 @@ void answerStoreTimeout(const CgiInputs& inputs, const Config& config,
 struct Verdict {
   bool admitted = false;
   HeaderList headers;
+  // A refusal by policy (401 unknown key, 403 blocked), answered without
+  // throwing: a first throw in a static program costs about 0.4 ms, which a
+  // refusal, like a 429, should not.
+  int refused_status = 0;
+  std::string refusal_detail;
 };
 
 // Dry run (ACCESS_DRY_RUN=1): every request is admitted, and this header
@@ -193,9 +198,9 @@ struct Verdict {
 constexpr char kDryRunHeader[] = "Access-Limiter-Dry-Run";
 
 // Applies the key's policy (read from the store at most once a second per
-// node, see NodeCache::recallPolicy), then counts it against its limit. A refusal is
-// an HttpError (401 unknown key, 403 blocked) or a Verdict that is not
-// admitted (429); under a dry run each of them is admitted instead.
+// node, see NodeCache::recallPolicy), then counts it against its limit. A
+// refusal is a Verdict not admitted: by policy (refused_status 401 or 403)
+// or by count (429); under a dry run each of them is admitted instead.
 Verdict decideForKey(Store& store, const std::string& key, const Config& config,
                      const Clock& clock) {
   Verdict verdict;
@@ -208,15 +213,18 @@ Verdict decideForKey(Store& store, const std::string& key, const Config& config,
     policy = store.readPolicy(key);
     known->learnPolicy(key, now, policy);
   }
-  std::optional<HttpError> refusal;
-  if (!policy && config.known_keys_only)
-    refusal.emplace(401, "unknown key: " + key + " is not registered (ACCESS_KNOWN_KEYS_ONLY=1)");
-  else if (policy && policy->kind == KeyPolicy::Kind::kBlocked)
-    refusal.emplace(403, "key " + key + " is blocked");
-  if (refusal) {
-    if (!config.dry_run) throw *refusal;
+  if (!policy && config.known_keys_only) {
+    verdict.refused_status = 401;
+    verdict.refusal_detail = "unknown key: " + key + " is not registered (ACCESS_KNOWN_KEYS_ONLY=1)";
+  } else if (policy && policy->kind == KeyPolicy::Kind::kBlocked) {
+    verdict.refused_status = 403;
+    verdict.refusal_detail = "key " + key + " is blocked";
+  }
+  if (verdict.refused_status != 0) {
+    if (!config.dry_run) return verdict;
     verdict.admitted = true;
-    verdict.headers.emplace_back(kDryRunHeader, std::to_string(refusal->status()));
+    verdict.headers.emplace_back(kDryRunHeader, std::to_string(verdict.refused_status));
+    verdict.refused_status = 0;
     return verdict;
   }
   if (policy && policy->kind == KeyPolicy::Kind::kUnlimited) {
@@ -259,6 +267,8 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
   if (guarding) application = findApplication(inputs.env, config);
   HeaderList headers;
   bool admitted = false;
+  int refused_status = 0;
+  std::string refusal_detail;
   {
     std::optional<Watchdog> watchdog;
     if (config.store_timeout_ms > 0)
@@ -270,6 +280,8 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
       const Verdict verdict = decideForKey(store, key, config, seams.clock);
       admitted = verdict.admitted;
       headers = verdict.headers;
+      refused_status = verdict.refused_status;
+      refusal_detail = verdict.refusal_detail;
     } catch (const StoreError& e) {
       if (!config.fail_open) throw;
       // Fail-open is the operator's choice (ACCESS_FAIL_OPEN=1): availability
@@ -280,6 +292,7 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
     }
     if (watchdog) watchdog->disarm();
   }
+  if (refused_status != 0) return messageResponse(refused_status, refusal_detail);
   if (admitted && application) {
     launch = Launch{*application, config, headerLines(headers)};
     return Response{};
