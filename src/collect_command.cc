@@ -13,7 +13,8 @@ CommandResult runCollection(Store& store, Second now, const std::string& root,
     result.exit_status = 1;
     return result;
   }
-  result.out = program + ": removed " + std::to_string(done.windows_removed) +
+  result.out = program + ": removed " +
+               std::to_string(done.windows_removed - done.future_windows_removed) +
                " past windows and " + std::to_string(done.keys_removed) + " idle keys under " +
                root + "\n";
   if (done.future_windows_removed > 0)

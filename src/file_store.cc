@@ -328,7 +328,8 @@ std::optional<KeyPolicy> FileStore::readPolicy(const std::string& key) {
   const std::string path = keyPath(key) + "/" + kPolicyName;
   if (length < 0) {
     if (errno == ENOENT) return std::nullopt;
-    // EINVAL: something that is not a link stands there; not ours to read.
+    // EINVAL: something that is not a link stands there: not a policy.
+    if (errno == EINVAL) throw StoreError(path + " is not a policy", EINVAL);
     throw StoreError("readlink", path, errno);
   }
   std::optional<KeyPolicy> policy;
