@@ -170,7 +170,7 @@ is "$RAN" 5 "exactly five runs of the application"
 
 # Several windows of load: never more than 5 runs in one window, and every
 # run is one admission. A window's slot files live at least a second before
-# collection removes them, so snapshots every 0.2 s see every one.
+# --gc removes them, so snapshots every 0.2 s see every one.
 before=$(runs cgi)
 (
   while [ ! -e "$WORK/load-done" ]; do
