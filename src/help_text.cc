@@ -7,8 +7,10 @@
 namespace access_limiter {
 
 std::string limiterHelp() {
-  return "Usage: access-limiter [--help | --version | --check-config | --gc | --status [KEY]]\n"
-         "       access-limiter --key (add KEY [--limit N | --unlimited | --blocked] | remove KEY | list)\n"
+  return "Usage: access-limiter [--help | --version]\n"
+         "       access-limiter [--settings FILE] (--check-config | --gc | --status [KEY])\n"
+         "       access-limiter [--settings FILE] --key (add KEY [--limit N | --unlimited |\n"
+         "                      --blocked] | remove KEY | list)\n"
          "\n"
          "Run by a web server as a CGI program, it admits at most ACCESS_LIMIT\n"
          "requests per key per window (ACCESS_WINDOW seconds) and answers JSON:\n"
@@ -32,11 +34,14 @@ std::string limiterHelp() {
          " s\n"
          "                  ahead of this clock, and idle keys; exit 1 if any entry\n"
          "                  could not be collected. Requests never collect: run it\n"
-         "                  every minute on one node (scripts/deploy installs a cron job)\n"
+         "                  every minute on one node (the package's timer does)\n"
          "  --status [KEY]  each key's use of its current window against its limit,\n"
          "                  busiest first, and its policy\n"
          "  --key ...       register keys: their own limit, unlimited or blocked\n"
          "                  (see --key --help); every node sees a change within 1 s\n"
+         "  --settings FILE  before a command: take the settings FILE defines, as\n"
+         "                  Apache does (lines \"Define NAME VALUE\"; the package's\n"
+         "                  /etc/access-limiter/settings.conf), then the environment\n"
          "  --version       print the version\n"
          "  --help          print this help\n"
          "\n"

@@ -27,6 +27,7 @@
 #include "program_support.h"
 #include "programs.h"
 #include "ratelimit_headers.h"
+#include "settings_file.h"
 #include "watchdog.h"
 
 namespace access_limiter {
@@ -71,7 +72,9 @@ std::string whyNotHere(const std::string& root, bool adding) {
 }
 
 // --check-config, --gc, --status and --key, from a shell.
-int runOperatorCommand(Command command, int argc, char** argv, const LimiterSeams& seams) {
+// `settings_path`: the file given with --settings, or "" for none.
+int runOperatorCommand(Command command, int argc, char** argv, const std::string& settings_path,
+                       const LimiterSeams& seams) {
   // The words first: a bad command line exits 2 whatever the environment.
   std::optional<KeyCommand> keys;
   if (command == Command::kKeys) {
@@ -88,7 +91,9 @@ int runOperatorCommand(Command command, int argc, char** argv, const LimiterSeam
   }
   Config config;
   try {
-    config = loadConfig(processEnv());
+    config = loadConfig(settings_path.empty()
+                            ? processEnv()
+                            : settingsThenEnv(readSettingsFile(settings_path), processEnv()));
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "%s: %s\n", kProgram, e.what());
     return 1;
@@ -305,10 +310,31 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
 }  // namespace
 
 int runLimiter(int argc, char** argv, const LimiterSeams& seams) {
-  const Command command = commandOf(argc, argv, true);
+  // "--settings FILE" ahead of an operator command: the settings Apache
+  // reads (settings_file.h). Arguments of a web server's run are never read.
+  std::string settings_path;
+  std::vector<char*> rest(argv, argv + argc);
+  if (!runByWebServer(processEnv()) && argc >= 2 && std::strcmp(argv[1], "--settings") == 0) {
+    if (argc < 3 || argv[2][0] == '\0') {
+      std::fprintf(stderr, "%s: --settings needs a file; see --help\n", kProgram);
+      return 2;
+    }
+    settings_path = argv[2];
+    rest.erase(rest.begin() + 1, rest.begin() + 3);
+  }
+  const int rest_count = static_cast<int>(rest.size());
+  rest.push_back(nullptr);
+  const Command command = commandOf(rest_count, rest.data(), true);
   if (command == Command::kCheckConfig || command == Command::kCollect ||
       command == Command::kStatus || command == Command::kKeys)
-    return runOperatorCommand(command, argc, argv, seams);
+    return runOperatorCommand(command, rest_count, rest.data(), settings_path, seams);
+  if (!settings_path.empty()) {
+    std::fprintf(stderr,
+                 "%s: --settings FILE goes before --check-config, --gc, --status or --key; "
+                 "see --help\n",
+                 kProgram);
+    return 2;
+  }
   if (command != Command::kServe) return answerInformationalCommand(command, kProgram, limiterHelp());
 
   prepareCgiRun(kProgram);

@@ -1,0 +1,110 @@
+#include "settings_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+#include <utility>
+#include <vector>
+
+namespace access_limiter {
+
+namespace {
+
+bool isBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+bool sameIgnoringCase(const std::string& word, const char* expected) {
+  if (word.size() != std::strlen(expected)) return false;
+  for (std::size_t i = 0; i < word.size(); ++i) {
+    char c = word[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != expected[i]) return false;
+  }
+  return true;
+}
+
+// The line's words as Apache splits a directive's arguments: on blanks,
+// a double-quoted word kept whole. Empty when a quote is not closed.
+bool splitWords(const std::string& line, std::vector<std::string>& words) {
+  std::size_t at = 0;
+  while (true) {
+    while (at < line.size() && isBlank(line[at])) ++at;
+    if (at == line.size()) return true;
+    if (line[at] == '"') {
+      const std::size_t close = line.find('"', at + 1);
+      if (close == std::string::npos) return false;
+      words.push_back(line.substr(at + 1, close - at - 1));
+      at = close + 1;
+    } else {
+      std::size_t end = at;
+      while (end < line.size() && !isBlank(line[end])) ++end;
+      words.push_back(line.substr(at, end - at));
+      at = end;
+    }
+  }
+}
+
+}  // namespace
+
+Settings parseSettings(const std::string& text, const std::string& path) {
+  Settings settings;
+  std::istringstream lines(text);
+  std::string line;
+  int number = 0;
+  while (std::getline(lines, line)) {
+    ++number;
+    const auto fail = [&](const std::string& problem) {
+      throw ConfigError(path + ":" + std::to_string(number) + ": " + problem);
+    };
+    std::size_t first = 0;
+    while (first < line.size() && isBlank(line[first])) ++first;
+    if (first == line.size() || line[first] == '#') continue;
+    std::vector<std::string> words;
+    if (!splitWords(line, words)) fail("a quote is not closed");
+    if (!sameIgnoringCase(words[0], "define"))
+      fail("only \"Define NAME VALUE\" lines and # comments belong here, not \"" + words[0] + "\"");
+    if (words.size() != 3)
+      fail("give \"Define NAME VALUE\" (a value with spaces in double quotes)");
+    if (words[2].find("${") != std::string::npos)
+      fail(words[1] + ": a value here may not refer to another one (${...})");
+    settings[words[1]] = words[2];
+  }
+  return settings;
+}
+
+Settings readSettingsFile(const std::string& path) {
+  const auto fail = [&](const char* problem) {
+    throw ConfigError("--settings " + path + ": " + problem);
+  };
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(std::strerror(errno));
+  struct stat file_status {};
+  std::string text;
+  bool regular = fstat(fd, &file_status) == 0 && S_ISREG(file_status.st_mode);
+  // A settings file is a few hundred bytes; one larger than this is a mistake.
+  constexpr std::size_t kMaxSettingsBytes = 64 * 1024;
+  char buffer[4096];
+  ssize_t got = 0;
+  while (regular && text.size() <= kMaxSettingsBytes &&
+         (got = read(fd, buffer, sizeof buffer)) > 0)
+    text.append(buffer, static_cast<std::size_t>(got));
+  const int read_errno = errno;
+  close(fd);
+  if (!regular) fail("not a regular file");
+  if (got < 0) fail(std::strerror(read_errno));
+  if (text.size() > kMaxSettingsBytes) fail("larger than 64 KiB: not a settings file");
+  return parseSettings(text, path);
+}
+
+EnvLookup settingsThenEnv(Settings settings, EnvLookup fallback) {
+  auto shared = std::make_shared<const Settings>(std::move(settings));
+  return [shared, fallback = std::move(fallback)](const char* name) -> const char* {
+    const auto found = shared->find(name);
+    return found != shared->end() ? found->second.c_str() : fallback(name);
+  };
+}
+
+}  // namespace access_limiter
