@@ -123,3 +123,43 @@ wait_for_fresh_second() {
     sleep 0.02
   done
 }
+
+# run_cron_job FILE : runs FILE's one job now, as cron would: its variable
+# lines as the environment, the job's command through /bin/sh as its user.
+run_cron_job() {
+  local env_lines=() line user command
+  while IFS= read -r line; do
+    case $line in
+      '#'* | '') ;;
+      [A-Z]*=*) env_lines+=("$line") ;;
+      *)
+        user=$(awk '{print $6}' <<<"$line")
+        command=$(cut -d' ' -f7- <<<"$line")
+        ;;
+    esac
+  done <"$1"
+  runuser -u "$user" -- env -i PATH=/usr/bin:/bin ${env_lines[@]+"${env_lines[@]}"} /bin/sh -c "$command"
+}
+
+# The machine's own Apache (Debian's apache2), for the tests that install
+# into it: system_apache_running says whether it runs now; restore_system_apache
+# WAS-RUNNING stops it again, or reloads it, as it was found.
+system_apache_pid() { cat /var/run/apache2/apache2.pid 2>/dev/null; }
+system_apache_running() {
+  local pid
+  pid=$(system_apache_pid)
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+restore_system_apache() {
+  local pid i
+  if [ "$1" = yes ]; then
+    apache2ctl graceful >/dev/null 2>&1
+    return
+  fi
+  pid=$(system_apache_pid)
+  apache2ctl stop >/dev/null 2>&1
+  for ((i = 0; i < 100; i++)); do
+    if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+}

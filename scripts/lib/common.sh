@@ -3,7 +3,7 @@
 # Usage: . "$(dirname "$0")/lib/common.sh"
 #
 # Gives: PROJECT_ROOT, BUILD_DIR, abort, usage_requested, show_usage, run,
-# install_packages, build_project.
+# install_packages, build_project, build_package.
 
 set -e
 [ -n "${DEBUG:-}" ] && set -x
@@ -40,11 +40,11 @@ run() {
 # Debian packages every task needs, by task. One list, so README and the
 # scripts cannot disagree.
 # shellcheck disable=SC2034 # used by the scripts that source this file
-PACKAGES_BUILD=(build-essential cmake file libcgicc-dev rapidjson-dev libboost-test-dev)
+PACKAGES_BUILD=(build-essential cmake file libcgicc-dev rapidjson-dev libboost-test-dev help2man)
 # shellcheck disable=SC2034
 PACKAGES_APACHE=(apache2 apache2-utils curl)
 # shellcheck disable=SC2034
-PACKAGES_TEST=(perl procps shellcheck strace wrk openssh-server openssh-client php-cgi cron)
+PACKAGES_TEST=(perl procps shellcheck strace wrk openssh-server openssh-client php-cgi cron lintian)
 # shellcheck disable=SC2034
 PACKAGES_FUZZ=(clang libclang-rt-14-dev)
 # shellcheck disable=SC2034
@@ -69,4 +69,13 @@ install_packages() {
 build_project() {
   cmake -S "$PROJECT_ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$BUILD_DIR" -j "$(nproc)" >/dev/null
+}
+
+# Builds the Debian package in BUILD_DIR and prints its path: the newest
+# access-limiter_*.deb there.
+build_package() {
+  build_project
+  cmake --build "$BUILD_DIR" --target package >/dev/null
+  # shellcheck disable=SC2012 # names of our own making, without newlines
+  ls -t "$BUILD_DIR"/access-limiter_*.deb | head -n 1
 }

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# The Debian package: built with CPack, checked by lintian, installed into
+# this machine's Apache with apt-get, upgraded, removed and purged. Leaves
+# the machine's Apache as it found it, whatever happens.
+. "$(dirname "$0")/../lib.sh"
+
+if [ "$(id -u)" -ne 0 ]; then
+  skip "installing a package needs root; this run is not root"
+  done_testing
+  exit
+fi
+for tool in apt-get dpkg-deb lintian apache2ctl systemd-analyze cpack; do
+  if ! command -v "$tool" >/dev/null; then
+    skip "$tool is missing: the package was NOT tested"
+    done_testing
+    exit
+  fi
+done
+if dpkg-query -W -f='${db:Status-Abbrev}' access-limiter 2>/dev/null | grep -q '^[ihr]'; then
+  skip "access-limiter is installed on this machine: the test would replace it; NOT tested"
+  done_testing
+  exit
+fi
+
+chmod 0755 "$WORK"
+STORE=/var/lib/access-limiter/store
+SETTINGS=/etc/access-limiter/settings.conf
+CONF=/etc/apache2/conf-available/access-limiter.conf
+CRON=/etc/cron.d/access-limiter
+UNITS=/lib/systemd/system
+TIMER_LINK=/etc/systemd/system/timers.target.wants/access-limiter-gc.timer
+URL=http://127.0.0.1/cgi-bin/access-limiter
+# Containers (this one) forbid service actions in package scripts with a
+# policy-rc.d; held aside here so the package's reloads really happen.
+POLICY=/usr/sbin/policy-rc.d
+was_running=no
+system_apache_running && was_running=yes
+enabled_now() { ls /etc/apache2/conf-enabled /etc/apache2/mods-enabled; }
+# The helpers' state: a2enmod's markers, deb-systemd-helper's records.
+helper_state_now() { find /var/lib/apache2 /var/lib/systemd/deb-systemd-helper-enabled -type f 2>/dev/null | sort; }
+enabled_before=$(enabled_now)
+helper_state_before=$(helper_state_now)
+restore() {
+  DEBIAN_FRONTEND=noninteractive apt-get purge -y -q access-limiter >/dev/null 2>&1
+  [ -e "$WORK/policy-rc.d" ] && mv -f "$WORK/policy-rc.d" "$POLICY"
+  restore_system_apache "$was_running"
+  rm -rf "$WORK"
+}
+trap restore EXIT
+[ -e "$POLICY" ] && mv "$POLICY" "$WORK/policy-rc.d"
+apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -y -q "$@" >"$WORK/apt.log" 2>&1; }
+
+# ---- the package ------------------------------------------------------------
+cmake --build "$BUILD_DIR" --target package >"$WORK/build.log" 2>&1
+ok $? "cmake --build --target package builds the package" || cat "$WORK/build.log"
+cpack_value() { sed -n "s/^set($1 \"\\(.*\\)\")\$/\\1/p" "$BUILD_DIR/CPackConfig.cmake"; }
+version="$(cpack_value CPACK_PACKAGE_VERSION)-$(cpack_value CPACK_DEBIAN_PACKAGE_RELEASE)"
+DEB="$BUILD_DIR/access-limiter_${version}_$(dpkg --print-architecture).deb"
+ok "$([ -f "$DEB" ]; echo $?)" "it is named access-limiter_<version>_<arch>.deb: $(basename "$DEB")"
+contents=$(dpkg-deb -c "$DEB" | awk '{print $6}' | tr '\n' ' ')
+for file in ./usr/lib/cgi-bin/access-limiter ./usr/lib/cgi-bin/access-health ./etc/apache2/conf-available/access-limiter.conf \
+  ./lib/systemd/system/access-limiter-gc.service ./lib/systemd/system/access-limiter-gc.timer ./etc/cron.d/access-limiter \
+  ./usr/share/man/man8/access-limiter.8.gz ./usr/share/doc/access-limiter/changelog.Debian.gz ./usr/share/doc/access-limiter/copyright; do
+  like "$contents" "$file " "the package holds $file"
+done
+dpkg-deb -e "$DEB" "$WORK/control"
+is "$(tr '\n' ' ' <"$WORK/control/conffiles")" "$CONF $CRON " "the conf and the cron job are conffiles"
+like "$(dpkg-deb --fsys-tarfile "$DEB" | tar -xOf - ./usr/share/man/man8/access-limiter.8.gz | zcat)" \
+  '^\.TH ACCESS-LIMITER "8"' "the man page is a section 8 page"
+is "$(dpkg-deb --fsys-tarfile "$DEB" | tar -xOf - ./usr/share/doc/access-limiter/changelog.Debian.gz | zcat | head -n 1 | cut -d' ' -f1-2)" \
+  "access-limiter ($version)" "the changelog's newest entry is this version"
+
+# lintian: no errors; each warning kept is listed, with its reason, in README.
+lintian --fail-on error "$DEB" >"$WORK/lintian.log" 2>&1
+ok $? "lintian reports no errors" || cat "$WORK/lintian.log"
+unlisted=""
+while read -r tag; do
+  grep -q "\`$tag\`" "$PROJECT_ROOT/README.md" || unlisted="$unlisted $tag"
+done < <(sed -n 's/^W: access-limiter: \([a-z0-9-]*\).*/\1/p' "$WORK/lintian.log" | sort -u)
+is "$unlisted" "" "every lintian warning is listed in README"
+
+# ---- install ------------------------------------------------------------------
+system_apache_running || apache2ctl start >/dev/null 2>&1
+apt_get install "$DEB"
+ok $? "apt-get install ./$(basename "$DEB") exits 0" || cat "$WORK/apt.log"
+is "$(dpkg-query -W -f='${Status} ${Version}' access-limiter)" "install ok installed $version" "dpkg has it installed"
+a2query -q -c access-limiter
+ok $? "its conf is enabled"
+like "$(cat "$WORK/apt.log")" 'apache2_invoke: Enable configuration access-limiter' "through apache2-maintscript-helper"
+like "$(grep -v '^#' "$SETTINGS")" "^Define ACCESS_ROOT $STORE\$" "the settings were created, with the store in /var/lib"
+is "$(stat -c %U "$STORE")" www-data "the store belongs to www-data"
+ok "$([ -L "$TIMER_LINK" ]; echo $?)" "the collector's timer is enabled"
+# invoke-rc.d refuses restarts without an init (this container): the
+# restart a newly enabled mod_cgid needs is the one systemd would do.
+[ -d /run/systemd/system ] || apache2ctl restart >/dev/null 2>&1
+for _ in $(seq 50); do http GET "$URL?app_id=packaged" && [ "$(status)" = 200 ] && break; sleep 0.1; done
+is "$(status) $(body)" '200 {"message":"OK"}' "Apache serves the limiter from the package"
+is "$(header RateLimit-Policy)" '"default";q=10;w=1' "with the settings' defaults"
+ok "$([ -d "$STORE/packaged" ]; echo $?)" "counting in the settings' ACCESS_ROOT"
+http GET http://127.0.0.1/cgi-bin/access-health
+is "$(status) $(body)" '200 {"status":"ok"}' "Apache serves the health check from the package"
+like "$(/usr/sbin/access-limiter --version)" "^access-limiter " "access-limiter is on root's PATH"
+
+# ---- the collector --------------------------------------------------------------
+systemd-analyze verify "$UNITS/access-limiter-gc.service" "$UNITS/access-limiter-gc.timer" >"$WORK/verify.log" 2>&1
+is "$? $(cat "$WORK/verify.log")" "0 " "systemd-analyze verify passes the service and the timer"
+user=$(sed -n 's/^User=//p' "$UNITS/access-limiter-gc.service")
+read -r -a exec_start <<<"$(sed -n 's/^ExecStart=//p' "$UNITS/access-limiter-gc.service")"
+runuser -u www-data -- mkdir "$STORE/gone-idle" && runuser -u www-data -- touch "$STORE/gone-idle/1000000000-0"
+runuser -u "$user" -- env -i PATH=/usr/bin:/bin "${exec_start[@]}" >/dev/null 2>"$WORK/gc.err"
+is "$? $(cat "$WORK/gc.err")" "0 " "the service's command runs as $user, quietly"
+ok "$([ ! -e "$STORE/gone-idle" ] && [ -d "$STORE/packaged" ]; echo $?)" "it collected the past window in the settings' store, and kept the current one"
+runuser -u www-data -- mkdir "$STORE/gone-idle" && runuser -u www-data -- touch "$STORE/gone-idle/1000000000-0"
+systemctl disable -q access-limiter-gc.timer
+run_cron_job "$CRON" 2>"$WORK/cron.err"
+ok "$([ -e "$STORE/gone-idle" ] && [ ! -s "$WORK/cron.err" ]; echo $?)" "the cron fallback does nothing while the timer is disabled"
+systemctl enable -q access-limiter-gc.timer
+run_cron_job "$CRON" 2>"$WORK/cron.err"
+ok "$([ ! -e "$STORE/gone-idle" ] && [ ! -s "$WORK/cron.err" ]; echo $?)" "without systemd running, the cron fallback collects while the timer is enabled"
+
+# ---- upgrade ----------------------------------------------------------------------
+sed -i 's/^#Define ACCESS_LIMIT 10$/Define ACCESS_LIMIT 3/' "$SETTINGS"
+echo "# an operator's note" >>"$CONF"
+(cd "$BUILD_DIR" && cpack -D CPACK_DEBIAN_PACKAGE_RELEASE=77 -B "$WORK/rebuilt" >"$WORK/cpack.log" 2>&1)
+REBUILT=$(ls "$WORK"/rebuilt/access-limiter_*.deb)
+apt_get install "$REBUILT"
+ok $? "apt-get install of a rebuilt version exits 0" || cat "$WORK/apt.log"
+is "$(dpkg-query -W -f='${Version}' access-limiter)" "${version%-*}-77" "the rebuilt version is installed"
+like "$(cat "$SETTINGS")" $'\nDefine ACCESS_LIMIT 3\n' "the edited setting survived the upgrade"
+is "$(tail -n 1 "$CONF")" "# an operator's note" "the edited conffile survived the upgrade"
+wait_for_fresh_second
+codes=""
+for _ in 1 2 3 4; do http GET "$URL?app_id=upgraded"; codes="$codes$(status) "; done
+is "$codes" "200 200 200 429 " "after the upgrade's reload, Apache enforces the edited limit"
+
+# ---- remove, purge ---------------------------------------------------------------
+apt_get remove access-limiter
+ok $? "apt-get remove exits 0" || cat "$WORK/apt.log"
+apache2ctl -t >/dev/null 2>&1
+ok $? "apache2ctl -t passes after remove"
+is "$(enabled_now)" "$enabled_before" "remove left the same confs and modules enabled as before the install"
+ok "$([ ! -e /usr/lib/cgi-bin/access-limiter ] && [ -f "$SETTINGS" ]; echo $?)" "remove takes the programs and keeps the settings"
+http GET "$URL?app_id=removed"
+is "$(status)" 404 "Apache no longer serves the limiter"
+run_cron_job "$CRON" 2>"$WORK/cron.err"
+is "$(cat "$WORK/cron.err")" "" "the cron job left behind (a conffile) does nothing, quietly"
+apt_get purge access-limiter
+ok $? "apt-get purge exits 0" || cat "$WORK/apt.log"
+apache2ctl -t >/dev/null 2>&1
+ok $? "apache2ctl -t passes after purge"
+is "$(enabled_now)" "$enabled_before" "purge left the same confs and modules enabled as before the install"
+is "$(helper_state_now)" "$helper_state_before" "purge left the helpers' state as it was before the install"
+leftovers=$(ls -d /etc/access-limiter /var/lib/access-limiter "$CONF" "$CRON" "$TIMER_LINK" 2>/dev/null)
+is "$leftovers" "" "purge leaves no settings, store, conffile or timer link"
+
+done_testing
