@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# scripts/deploy --local into this machine's own Apache (Debian layout), then
-# requests to the Apache it deployed into. Restores the machine's Apache as
-# it found it, whatever happens.
+# scripts/deploy --local into this machine's own Apache (Debian layout): it
+# builds the Debian package and installs it with apt-get; then requests to
+# the Apache it deployed into. Restores the machine's Apache as it found it,
+# whatever happens.
 . "$(dirname "$0")/../lib.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
   skip "scripts/deploy --local needs root; this run is not root"
+  done_testing
+  exit
+fi
+if dpkg-query -W -f='${db:Status-Abbrev}' access-limiter 2>/dev/null | grep -q '^[ihr]'; then
+  skip "access-limiter is installed on this machine: the test would replace it; NOT tested"
   done_testing
   exit
 fi
@@ -14,70 +20,55 @@ DEPLOY="$PROJECT_ROOT/scripts/deploy"
 chmod 0755 "$WORK"
 ROOT="$WORK/deployed-root"
 URL="http://127.0.0.1/cgi-bin/access-limiter"
+SETTINGS=/etc/access-limiter/settings.conf
+TIMER_LINK=/etc/systemd/system/timers.target.wants/access-limiter-gc.timer
 BROKEN=/etc/apache2/conf-enabled/zz-access-limiter-test-broken.conf
 # A CGI application under the default site's DocumentRoot, to protect.
 APP_DIR=/var/www/html/access-limiter-test-api-$$
 APP_URL="http://127.0.0.1/access-limiter-test-api-$$"
-apache_pid() { cat /var/run/apache2/apache2.pid 2>/dev/null; }
 was_running=no
-[ -n "$(apache_pid)" ] && kill -0 "$(apache_pid)" 2>/dev/null && was_running=yes
+system_apache_running && was_running=yes
 mods_before=$(ls /etc/apache2/mods-enabled)
 restore() {
   [ -f "$WORK/sshd.pid" ] && kill "$(cat "$WORK/sshd.pid")" 2>/dev/null
   rm -f "$BROKEN"
   "$DEPLOY" --local --remove >/dev/null 2>&1
+  DEBIAN_FRONTEND=noninteractive apt-get purge -y -q access-limiter >/dev/null 2>&1
   rm -rf "$APP_DIR"
+  # deploy enables what the package's helper would not (an admin's earlier
+  # a2dis*); -p leaves no marker of this test behind.
   for module in cgid headers env actions; do
     if ! grep -qx "$module.load" <<<"$mods_before" && [ -e "/etc/apache2/mods-enabled/$module.load" ]; then
-      a2dismod -q -f "$module" >/dev/null
+      a2dismod -q -f -p "$module" >/dev/null
     fi
   done
-  if [ "$was_running" = no ]; then
-    local pid i
-    pid=$(apache_pid)
-    apache2ctl stop >/dev/null 2>&1
-    for ((i = 0; i < 100; i++)); do
-      if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then break; fi
-      sleep 0.1
-    done
-  else
-    apache2ctl graceful >/dev/null 2>&1
-  fi
+  restore_system_apache "$was_running"
   rm -rf "$WORK"
 }
 trap restore EXIT
-snapshot() { find /etc/apache2 /usr/lib/cgi-bin /etc/cron.d -printf '%p %s %T@\n' 2>/dev/null | sort | md5sum; }
+snapshot() { find /etc/apache2 /usr/lib/cgi-bin /etc/cron.d /etc/access-limiter /etc/systemd/system -printf '%p %s %T@\n' 2>/dev/null | sort | md5sum; }
 CRON=/etc/cron.d/access-limiter
-# run_cron_job FILE : runs FILE's one job now, as cron would: its variable
-# lines as the environment, the job's command through /bin/sh as its user.
-run_cron_job() {
-  local env_lines=() line user command
-  while IFS= read -r line; do
-    case $line in
-      '#'* | '') ;;
-      [A-Z]*=*) env_lines+=("$line") ;;
-      *)
-        user=$(awk '{print $6}' <<<"$line")
-        command=$(cut -d' ' -f7- <<<"$line")
-        ;;
-    esac
-  done <"$1"
-  runuser -u "$user" -- env -i PATH=/usr/bin:/bin "${env_lines[@]}" /bin/sh -c "$command"
-}
+# The package deploy builds, and one more release of it.
+DEB=$(ACCESS_BUILD_DIR=$BUILD_DIR bash -c ". '$PROJECT_ROOT/scripts/lib/common.sh'; build_package")
+VERSION=$(dpkg-deb -f "$DEB" Version)
 
 before=$(snapshot)
 "$DEPLOY" --local --dry-run --set ACCESS_LIMIT=3 --set "ACCESS_ROOT=$ROOT" >"$WORK/dry.log" 2>&1
 ok $? "dry run exits 0"
-like "$(cat "$WORK/dry.log")" 'would: mv -f /usr/lib/cgi-bin/.access-limiter.new /usr/lib/cgi-bin/access-limiter' "dry run says it would rename the program into place"
+like "$(cat "$WORK/dry.log")" "would: apt-get install ./$(basename "$DEB") \(access-limiter $VERSION\)" "dry run says it would install the package"
 like "$(cat "$WORK/dry.log")" 'would: apache2ctl -t, then apache2ctl graceful' "dry run says it would check, then reload"
 is "$(snapshot)" "$before" "dry run changed nothing on disk"
 
 "$DEPLOY" --local --set ACCESS_LIMIT=3 --set "ACCESS_ROOT=$ROOT" >"$WORK/deploy.log" 2>&1
-ok $? "deploy --local exits 0"
-like "$(cat "$WORK/deploy.log")" 'installed: /etc/apache2/conf-available/access-limiter.conf' "the conf was installed"
-ok "$([ -L /etc/apache2/conf-enabled/access-limiter.conf ]; echo $?)" "the conf is enabled (a2enconf)"
+ok $? "deploy --local exits 0" || cat "$WORK/deploy.log"
+like "$(cat "$WORK/deploy.log")" "installed: access-limiter $VERSION" "the package was installed"
+is "$(dpkg-query -W -f='${Status} ${Version}' access-limiter)" "install ok installed $VERSION" "dpkg has it installed"
+like "$(cat "$SETTINGS")" $'\nDefine ACCESS_ROOT '"$ROOT"$'\n' "--set ACCESS_ROOT replaced the settings' line"
+like "$(cat "$SETTINGS")" $'\nDefine ACCESS_LIMIT 3\n' "--set ACCESS_LIMIT took the place of its commented line"
+is "$(grep -c 'Define ACCESS_LIMIT ' "$SETTINGS")" 1 "no setting appears twice"
+ok "$([ -L /etc/apache2/conf-enabled/access-limiter.conf ]; echo $?)" "the conf is enabled"
 like "$(apache2ctl -M 2>/dev/null | tr '\n' ' ')" 'cgid_module.*headers_module' "mod_cgid and mod_headers are enabled"
-ok "$([ -z "$(find /usr/lib/cgi-bin /etc/apache2/conf-available -name '.*.new' -o -name '.*.prev')" ]; echo $?)" "no temporary or backup files are left"
+ok "$([ -z "$(find /usr/lib/cgi-bin /etc/apache2/conf-available /etc/access-limiter -name '.*.new' -o -name '.*.prev')" ]; echo $?)" "no temporary or backup files are left"
 
 wait_for_fresh_second
 for _ in 1 2 3 4; do http GET "$URL?app_id=deployed"; done
@@ -87,14 +78,13 @@ ok "$([ -d "$ROOT/deployed" ]; echo $?)" "the --set ACCESS_ROOT reached the CGI"
 http GET "http://127.0.0.1/cgi-bin/access-health"
 is "$(status) $(body)" '200 {"status":"ok"}' "the deployed health check answers 200"
 
-# The collector: requests never remove counters, the cron job does.
-like "$(cat "$WORK/deploy.log")" "collector: $CRON runs access-limiter --gc every minute" "deploy says it installed the collector"
-is "$(stat -c '%U %a' "$CRON" 2>&1)" "root 644" "the cron file is root's and writable by no one else (cron ignores it otherwise)"
-like "$(cat "$CRON")" "^ACCESS_ROOT=$ROOT\$" "the cron job collects the deployed ACCESS_ROOT"
+# The collector: requests never remove counters, the timer (or cron) does.
+like "$(cat "$WORK/deploy.log")" "collector: access-limiter-gc.timer runs access-limiter --gc every minute" "deploy says this node collects"
+ok "$([ -L "$TIMER_LINK" ]; echo $?)" "the timer is enabled"
 install -d -o www-data -g www-data "$ROOT/gone-idle" && runuser -u www-data -- touch "$ROOT/gone-idle/1000000000-0"
 run_cron_job "$CRON" 2>"$WORK/cron.err"
-is "$? $(cat "$WORK/cron.err")" "0 " "the cron job runs as cron would run it, and says nothing"
-ok "$([ ! -e "$ROOT/gone-idle" ] && [ -d "$ROOT/deployed" ]; echo $?)" "it removed the past window and its idle key, and kept the current one"
+is "$? $(cat "$WORK/cron.err")" "0 " "the cron fallback runs as cron would run it, and says nothing"
+ok "$([ ! -e "$ROOT/gone-idle" ] && [ -d "$ROOT/deployed" ]; echo $?)" "it collected the deployed ACCESS_ROOT: the past window went, the current one stayed"
 
 "$DEPLOY" --local --set ACCESS_LIMIT=3 --set "ACCESS_ROOT=$ROOT" >"$WORK/again.log" 2>&1
 ok $? "deploying again exits 0"
@@ -125,24 +115,38 @@ is "$(status) $(body)" "200 static page" "--extension cgi: other files are serve
 "$DEPLOY" --local --protect /no/such/dir >"$WORK/protect-bad.log" 2>&1
 is "$? $(cat "$WORK/protect-bad.log")" "1 deploy: --protect /no/such/dir: no such directory" "a missing directory is refused before any change"
 
-# A broken config elsewhere: the check fails and everything is rolled back.
-conf_before=$(md5sum </etc/apache2/conf-available/access-limiter.conf)
+# A broken config elsewhere: the check fails and everything is rolled back,
+# the package to the version installed before.
+settings_before=$(md5sum <"$SETTINGS")
+(cd "$BUILD_DIR" && cpack -D CPACK_DEBIAN_PACKAGE_RELEASE=78 -B "$WORK/rebuilt" >"$WORK/cpack.log" 2>&1)
+REBUILT=$(ls "$WORK"/rebuilt/access-limiter_*.deb)
 echo "ThisIsNotAnApacheDirective on" >"$BROKEN"
-"$DEPLOY" --local --set ACCESS_LIMIT=4 --set "ACCESS_ROOT=$ROOT" >"$WORK/broken.log" 2>&1
+"$DEPLOY" --local --package "$REBUILT" --set ACCESS_LIMIT=4 --set "ACCESS_ROOT=$ROOT" >"$WORK/broken.log" 2>&1
 is "$?" 1 "deploy fails when apache2ctl -t fails"
 like "$(cat "$WORK/broken.log")" 'rolled back' "it says it rolled back"
-is "$(md5sum </etc/apache2/conf-available/access-limiter.conf)" "$conf_before" "the previous conf is back in place"
+is "$(dpkg-query -W -f='${Version}' access-limiter)" "$VERSION" "the version installed before is back"
+is "$(md5sum <"$SETTINGS")" "$settings_before" "the previous settings are back in place"
 rm -f "$BROKEN"
 http GET "$URL?app_id=after-rollback"
-is "$(header RateLimit-Policy)" '"default";q=3;w=1' "Apache still serves the previous settings"
+is "$(status) $(header RateLimit-Policy)" '200 "default";q=3;w=1' "Apache still serves the previous settings"
+"$DEPLOY" --local --package "$REBUILT" >"$WORK/upgrade.log" 2>&1
+ok $? "deploy --package installs a rebuilt version" || cat "$WORK/upgrade.log"
+like "$(cat "$WORK/upgrade.log")" "installed: access-limiter ${VERSION%-*}-78 \(was $VERSION\)" "it says which version it replaced"
+http GET "$URL?app_id=after-upgrade"
+is "$(status) $(header RateLimit-Policy)" '200 "default";q=3;w=1' "the settings survived the upgrade"
+"$DEPLOY" --local --package "$DEB" >/dev/null 2>&1
 
 "$DEPLOY" --local --remove >"$WORK/remove.log" 2>&1
-ok $? "deploy --remove exits 0"
-ok "$([ ! -e /usr/lib/cgi-bin/access-limiter ] && [ ! -e /etc/apache2/conf-available/access-limiter.conf ]; echo $?)" "--remove takes the programs and the conf away"
+ok $? "deploy --remove exits 0" || cat "$WORK/remove.log"
+is "$(dpkg-query -W -f='${db:Status-Abbrev}' access-limiter)" "rc " "--remove removes the package (apt-get remove: its settings stay)"
+ok "$([ ! -e /usr/lib/cgi-bin/access-limiter ] && [ ! -e /etc/apache2/conf-enabled/access-limiter.conf ] && [ -f "$SETTINGS" ]; echo $?)" "--remove takes the programs away, disables the conf, keeps the settings"
 ok "$([ ! -e /etc/apache2/conf-available/access-limiter-guard.conf ] && [ ! -e /etc/apache2/conf-enabled/access-limiter-guard.conf ]; echo $?)" "--remove takes the guard conf away"
-ok "$([ ! -e "$CRON" ]; echo $?)" "--remove takes the collector away"
+http GET "$URL?app_id=removed"
+is "$(status)" 404 "Apache no longer serves the limiter"
 "$DEPLOY" --local --set "ACCESS_ROOT=$ROOT" --no-collector >"$WORK/no-collector.log" 2>&1
-ok "$([ $? -eq 0 ] && [ ! -e "$CRON" ]; echo $?)" "--no-collector deploys without a collector"
+rc=$?
+ok "$([ $rc -eq 0 ] && [ ! -e "$TIMER_LINK" ]; echo $?)" "--no-collector deploys with the timer disabled"
+like "$(cat "$WORK/no-collector.log")" 'collector: none here' "and says so"
 "$DEPLOY" --local --remove >/dev/null 2>&1
 
 # The inventory path: a real sshd on loopback stands in for a web node, with
@@ -163,22 +167,24 @@ if command -v /usr/sbin/sshd >/dev/null && command -v ssh >/dev/null; then
   before=$(snapshot)
   "$DEPLOY" --inventory "$WORK/nodes" --dry-run --set ACCESS_LIMIT=5 >"$WORK/ssh-dry.log" 2>&1
   ok $? "deploy --inventory --dry-run over ssh exits 0"
-  like "$(cat "$WORK/ssh-dry.log")" 'would: mv -f /usr/lib/cgi-bin/.access-limiter.new /usr/lib/cgi-bin/access-limiter' "the node printed what it would do"
+  like "$(cat "$WORK/ssh-dry.log")" "would: apt-get install ./$(basename "$DEB")" "the node printed what it would do"
   is "$(snapshot)" "$before" "the dry run over ssh changed nothing"
   # Two nodes (this machine twice): only the first would get the collector.
   printf 'root@127.0.0.1\nroot@127.0.0.1\n' >"$WORK/two-nodes"
   "$DEPLOY" --inventory "$WORK/two-nodes" --dry-run >"$WORK/two-dry.log" 2>&1
-  is "$(grep -c "would: mv -f /etc/cron.d/.access-limiter.new $CRON" "$WORK/two-dry.log")" 1 "of two nodes, only the first would get the collector"
+  is "$(grep -c "would: systemctl enable -q access-limiter-gc.timer" "$WORK/two-dry.log")" 1 "of two nodes, only the first would collect"
   "$DEPLOY" --inventory "$WORK/nodes" --set ACCESS_LIMIT=5 --set "ACCESS_ROOT=$ROOT" >"$WORK/ssh.log" 2>&1
   ok $? "deploy --inventory over ssh exits 0"
   like "$(cat "$WORK/ssh.log")" '== root@127.0.0.1: done' "the node reports done"
-  ok "$([ -f "$CRON" ]; echo $?)" "the first node of the inventory got the collector"
+  ok "$([ -L "$TIMER_LINK" ]; echo $?)" "the first node of the inventory collects"
+  is "$(dpkg-query -W -f='${Version}' access-limiter)" "$VERSION" "the node got the package through apt"
   http GET "$URL?app_id=over-ssh"
   is "$(status) $(header RateLimit-Policy)" '200 "default";q=5;w=1' "the Apache deployed into over ssh serves the new settings"
   ok "$([ -z "$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'access-deploy.*' -newer "$WORK/nodes")" ]; echo $?)" "deploy --inventory leaves no bundle behind"
   "$DEPLOY" --inventory "$WORK/nodes" --remove >"$WORK/ssh-remove.log" 2>&1
   ok $? "deploy --inventory --remove exits 0"
   ok "$([ ! -e /usr/lib/cgi-bin/access-limiter ]; echo $?)" "deploy --inventory --remove uninstalls over ssh"
+  is "$(dpkg-query -W -f='${db:Status-Abbrev}' access-limiter)" "rc " "with apt-get remove"
 else
   skip "no sshd/ssh here: the ssh path of deploy --inventory was NOT tested"
 fi
