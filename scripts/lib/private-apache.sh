@@ -21,7 +21,7 @@ apache_running() { [ -n "$(apache_pid)" ]; }
 
 # start_collector ACCESS_ROOT : runs "access-limiter --gc" on ACCESS_ROOT
 # every 10 s for as long as the instance runs (requests never collect; on a
-# web node cron does it, see scripts/deploy). Its log: STATE_DIR/collector.log.
+# web node the package's timer does it). Its log: STATE_DIR/collector.log.
 start_collector() {
   local apache
   apache=$(apache_pid)

@@ -64,7 +64,7 @@ is "$(find "$ROOT/near" -name "$((NOW + 1))-*" | wc -l)" 3 "--gc kept the window
 ACCESS_TEST_NOW=$NOW "$TESTABLE" --gc >/dev/null 2>"$WORK/gc.err"
 is "$(cat "$WORK/gc.err")" "" "a second --gc has nothing to say"
 
-# Requests never collect; --gc does, from a timer (scripts/deploy installs
+# Requests never collect; --gc does, from a timer (the package installs
 # it). A past window stays until then, whoever owns it.
 mkdir -p "$ROOT/past" && touch "$ROOT/past/$((NOW - 5))-0"
 cgi "$TESTABLE" QUERY_STRING=app_id=past ACCESS_TEST_NOW=$NOW
