@@ -144,8 +144,13 @@ SharedNodeCache::SharedNodeCache(const std::string& path, const std::string& sco
               std::to_string(geteuid()) + ")";
   else if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
     problem = path + " is writable by others than its owner";
-  // Never shrunk, and every block there before the mapping is used.
-  else if (static_cast<std::size_t>(st.st_blocks) * 512 < bytes_)
+  // Never shrunk, and every block there before the mapping is used. The
+  // size too: a process that created the file may still be allocating it
+  // (its blocks there, its size not yet set), and a mapping past the end of
+  // the file is a SIGBUS at the first touch; fallocate waits for the other
+  // process's and ends with the size set.
+  else if (static_cast<std::size_t>(st.st_size) < bytes_ ||
+           static_cast<std::size_t>(st.st_blocks) * 512 < bytes_)
     problem = allocate(fd, path, bytes_);
   if (problem.empty()) {
     void* mapped = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "node_cache.h"
 #include "temp_dir.h"
@@ -109,6 +110,47 @@ BOOST_AUTO_TEST_CASE(processes_share_what_they_learn) {
 // With 16 entries, 200 keys share them: each key recalls its own facts and
 // policies, or nothing; never another key's (a policy of another key could
 // admit what this key's would refuse).
+// The first requests after a boot open a cache that does not exist yet, all
+// at once: none may see the file before it has its full size (a mapping
+// past the end of a file is a SIGBUS at the first touch).
+BOOST_AUTO_TEST_CASE(processes_that_create_the_file_at_once_all_get_a_cache) {
+  TempDir dir;
+  constexpr int kRounds = 20;
+  constexpr int kProcesses = 12;
+  int failures = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string path = dir.path() + "/cache-" + std::to_string(round);
+    int start[2];
+    BOOST_REQUIRE(pipe(start) == 0);
+    std::vector<pid_t> pids;
+    for (int i = 0; i < kProcesses; ++i) {
+      const pid_t pid = fork();
+      BOOST_REQUIRE(pid >= 0);
+      if (pid == 0) {
+        close(start[1]);
+        char go;
+        if (read(start[0], &go, 1) < 0) _exit(2);  // blocks until the parent closes the pipe
+        try {
+          SharedNodeCache cache(path, "scope");
+          cache.learn("k", KnownWindow{1, 1});
+          _exit(cache.recall("k", 1).value_or(0) >= 1 ? 0 : 3);
+        } catch (const NodeCacheError&) {
+          _exit(4);
+        }
+      }
+      pids.push_back(pid);
+    }
+    close(start[0]);
+    close(start[1]);
+    for (const pid_t pid : pids) {
+      int status = 0;
+      waitpid(pid, &status, 0);
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failures;
+    }
+  }
+  BOOST_TEST(failures == 0);
+}
+
 BOOST_AUTO_TEST_CASE(keys_sharing_an_entry_never_see_each_others_facts) {
   TempDir dir;
   SharedNodeCache cache(dir.path() + "/cache", "/store", 4);
