@@ -194,7 +194,9 @@ ok "$([ "$(wc -w <<<"$per_window")" -ge 2 ]; echo $?)" "the load spanned several
 over=$(for n in $per_window; do [ "$n" -gt 5 ] && echo "$n"; done)
 is "$over" "" "no window admitted more than 5"
 
-# A key in a header.
+# A key in a header. Each pair in one window: a second boundary between
+# them would admit both.
+wait_for_fresh_second
 http GET "$URL/hdr/app.cgi" -H 'X-Api-Key: sk+live/AbC=='
 is "$(status)" 201 "keyed by X-Api-Key: admitted"
 http GET "$URL/hdr/app.cgi" -H 'X-Api-Key: sk+live/AbC=='
@@ -204,6 +206,7 @@ http GET "$URL/hdr/app.cgi"
 is "$(status)" 401 "no header: 401"
 
 # A key from the client's address, IPv4 and IPv6.
+wait_for_fresh_second
 http GET "$URL/ip/app.cgi"
 is "$(status)" 201 "keyed by the client's address: admitted"
 http GET "$URL/ip/app.cgi"
