@@ -93,7 +93,7 @@ int runOperatorCommand(Command command, int argc, char** argv, const std::string
   try {
     config = loadConfig(settings_path.empty()
                             ? processEnv()
-                            : settingsThenEnv(readSettingsFile(settings_path), processEnv()));
+                            : settingsLookup(readSettingsFile(settings_path)));
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "%s: %s\n", kProgram, e.what());
     return 1;

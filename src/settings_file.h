@@ -11,7 +11,8 @@ namespace access_limiter {
 // A settings file: the Apache "Define NAME VALUE" lines that Apache reads
 // ahead of the conf's defaults (the Debian package's
 // /etc/access-limiter/settings.conf), so that the operator commands, given
-// --settings FILE, run with the settings Apache's requests run with.
+// --settings FILE, run with the settings Apache's requests run with, not
+// with what the operator's shell happens to hold.
 // Blank lines and lines starting with '#' are skipped; any other line is an
 // error. A value may be double-quoted; it may not refer to ${OTHER}.
 using Settings = std::map<std::string, std::string>;
@@ -22,8 +23,9 @@ Settings parseSettings(const std::string& text, const std::string& path);
 // Reads and parses `path`; throws ConfigError when it cannot be read.
 Settings readSettingsFile(const std::string& path);
 
-// The settings' values first, then `fallback` (the environment) for the
-// names they do not define.
-EnvLookup settingsThenEnv(Settings settings, EnvLookup fallback);
+// A lookup of the settings alone: a name the file does not define is unset,
+// so it takes its default, as it does for Apache's requests (the conf sets
+// every name it passes). The caller's environment plays no part.
+EnvLookup settingsLookup(Settings settings);
 
 }  // namespace access_limiter

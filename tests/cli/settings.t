@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # --settings FILE: the operator commands take the Define lines Apache takes
-# (the package's /etc/access-limiter/settings.conf), ahead of the environment.
+# (the package's /etc/access-limiter/settings.conf), and not the environment.
 . "$(dirname "$0")/../lib.sh"
 
 SETTINGS="$WORK/settings.conf"
@@ -15,8 +15,8 @@ CONF
 
 out=$(env ACCESS_LIMIT=7 ACCESS_KEY=token "$LIMITER" --settings "$SETTINGS" --check-config); rc=$?
 is "$rc" 0 "--settings FILE --check-config exits 0"
-like "$out" $'ACCESS_LIMIT=25\nACCESS_ROOT='"$ROOT"$'\nACCESS_WINDOW=1\nACCESS_KEY=token' \
-  "the file's values come first, the environment fills in the rest, commented lines are not read"
+like "$out" $'ACCESS_LIMIT=25\nACCESS_ROOT='"$ROOT"$'\nACCESS_WINDOW=1\nACCESS_KEY=app_id' \
+  "the file's values, and defaults for the rest: not the shell's ACCESS_*, nor commented lines"
 "$LIMITER" --settings "$SETTINGS" --key add partner --limit 50 >/dev/null
 ok $? "--key add with --settings exits 0"
 ok "$([ -L "$ROOT/partner/.policy" ]; echo $?)" "it registered the key in the settings' ACCESS_ROOT"
