@@ -37,8 +37,15 @@ was_running=no
 system_apache_running && was_running=yes
 enabled_now() { ls /etc/apache2/conf-enabled /etc/apache2/mods-enabled; }
 # The helpers' state: a2enmod's markers, deb-systemd-helper's records.
-helper_state_now() { find /var/lib/apache2 /var/lib/systemd/deb-systemd-helper-enabled -type f 2>/dev/null | sort; }
+helper_state_now() {
+  find /var/lib/apache2 /var/lib/systemd/deb-systemd-helper-enabled /var/lib/systemd/deb-systemd-helper-masked \
+    -type f 2>/dev/null | sort
+}
 enabled_before=$(enabled_now)
+# The modules the package must enable, and later disable: those not enabled now.
+modules_to_enable=$(for module in cgid headers env actions; do
+  [ -e "/etc/apache2/mods-enabled/$module.load" ] || echo "$module"
+done)
 helper_state_before=$(helper_state_now)
 restore() {
   DEBIAN_FRONTEND=noninteractive apt-get purge -y -q access-limiter >/dev/null 2>&1
@@ -87,6 +94,7 @@ is "$(dpkg-query -W -f='${Status} ${Version}' access-limiter)" "install ok insta
 a2query -q -c access-limiter
 ok $? "its conf is enabled"
 like "$(cat "$WORK/apt.log")" 'apache2_invoke: Enable configuration access-limiter' "through apache2-maintscript-helper"
+is "$(cat /var/lib/access-limiter/enabled-modules)" "$modules_to_enable" "it enabled, and wrote down, exactly the modules that were not enabled"
 like "$(grep -v '^#' "$SETTINGS")" "^Define ACCESS_ROOT $STORE\$" "the settings were created, with the store in /var/lib"
 is "$(stat -c %U "$STORE")" www-data "the store belongs to www-data"
 ok "$([ -L "$TIMER_LINK" ]; echo $?)" "the collector's timer is enabled"
@@ -140,6 +148,7 @@ apache2ctl -t >/dev/null 2>&1
 ok $? "apache2ctl -t passes after remove"
 is "$(enabled_now)" "$enabled_before" "remove left the same confs and modules enabled as before the install"
 ok "$([ ! -e /usr/lib/cgi-bin/access-limiter ] && [ -f "$SETTINGS" ]; echo $?)" "remove takes the programs and keeps the settings"
+ok "$([ ! -e /var/lib/access-limiter/enabled-modules ]; echo $?)" "remove forgets which modules it enabled: a reinstall starts from what it finds"
 http GET "$URL?app_id=removed"
 is "$(status)" 404 "Apache no longer serves the limiter"
 run_cron_job "$CRON" 2>"$WORK/cron.err"
@@ -150,7 +159,28 @@ apache2ctl -t >/dev/null 2>&1
 ok $? "apache2ctl -t passes after purge"
 is "$(enabled_now)" "$enabled_before" "purge left the same confs and modules enabled as before the install"
 is "$(helper_state_now)" "$helper_state_before" "purge left the helpers' state as it was before the install"
-leftovers=$(ls -d /etc/access-limiter /var/lib/access-limiter "$CONF" "$CRON" "$TIMER_LINK" 2>/dev/null)
-is "$leftovers" "" "purge leaves no settings, store, conffile or timer link"
+leftovers=$(ls -d /etc/access-limiter /var/lib/access-limiter "$CONF" "$CRON" "$TIMER_LINK" \
+  /etc/systemd/system/access-limiter-gc.timer 2>/dev/null)
+is "$leftovers" "" "purge leaves no settings, store, conffile, timer link or mask"
+
+# A module the admin disabled stays disabled, and so does the conf that
+# cannot load without it: Apache's configtest, and so its reloads, keep working.
+module=$(head -n 1 <<<"$modules_to_enable")
+if [ -n "$module" ]; then
+  marker=/var/lib/apache2/module/disabled_by_admin/$module
+  mkdir -p "$(dirname "$marker")" && touch "$marker"
+  apt_get install "$DEB"
+  ok $? "apt-get install with mod_$module disabled by the admin exits 0" || cat "$WORK/apt.log"
+  like "$(cat "$WORK/apt.log")" "the admin disabled $module; its conf stays disabled" "it says why it leaves its conf disabled"
+  ok "$([ ! -e "/etc/apache2/mods-enabled/$module.load" ] && [ ! -e /etc/apache2/conf-enabled/access-limiter.conf ]; echo $?)" \
+    "neither the module nor the conf is enabled"
+  apache2ctl -t >/dev/null 2>&1
+  ok $? "apache2ctl -t passes"
+  apt_get purge access-limiter
+  rm -f "$marker"
+  is "$(enabled_now)" "$enabled_before" "after purge, the same confs and modules are enabled as before"
+else
+  skip "cgid, headers, env and actions were all enabled before: the admin-disabled module was NOT tested"
+fi
 
 done_testing
