@@ -65,17 +65,18 @@ install_packages() {
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# Configures and builds into BUILD_DIR (Release).
+# Configures and builds into BUILD_DIR (Release). Returns non-zero on a
+# failure even where set -e does not hold (inside $(...)).
 build_project() {
-  cmake -S "$PROJECT_ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$BUILD_DIR" -j "$(nproc)" >/dev/null
+  cmake -S "$PROJECT_ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null &&
+    cmake --build "$BUILD_DIR" -j "$(nproc)" >/dev/null
 }
 
 # Builds the Debian package in BUILD_DIR and prints its path: the newest
 # access-limiter_*.deb there.
 build_package() {
-  build_project
-  cmake --build "$BUILD_DIR" --target package >/dev/null
+  build_project || return 1
+  cmake --build "$BUILD_DIR" --target package >/dev/null || return 1
   # shellcheck disable=SC2012 # names of our own making, without newlines
   ls -t "$BUILD_DIR"/access-limiter_*.deb | head -n 1
 }

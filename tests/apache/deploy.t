@@ -112,8 +112,10 @@ http GET "$APP_URL/app.cgi"
 is "$(status)" 401 "no key: 401 from the limiter"
 http GET "$APP_URL/page.html"
 is "$(status) $(body)" "200 static page" "--extension cgi: other files are served as before"
+before=$(snapshot)
 "$DEPLOY" --local --protect /no/such/dir >"$WORK/protect-bad.log" 2>&1
-is "$? $(cat "$WORK/protect-bad.log")" "1 deploy: --protect /no/such/dir: no such directory" "a missing directory is refused before any change"
+is "$? $(cat "$WORK/protect-bad.log")" "1 deploy: --protect /no/such/dir: no such directory" "a missing directory is refused"
+is "$(snapshot)" "$before" "before any change"
 
 # A broken config elsewhere: the check fails and everything is rolled back,
 # the package to the version installed before.
@@ -127,6 +129,7 @@ like "$(cat "$WORK/broken.log")" 'rolled back' "it says it rolled back"
 is "$(dpkg-query -W -f='${Version}' access-limiter)" "$VERSION" "the version installed before is back"
 is "$(md5sum <"$SETTINGS")" "$settings_before" "the previous settings are back in place"
 rm -f "$BROKEN"
+apache2ctl graceful >/dev/null 2>&1
 http GET "$URL?app_id=after-rollback"
 is "$(status) $(header RateLimit-Policy)" '200 "default";q=3;w=1' "Apache still serves the previous settings"
 "$DEPLOY" --local --package "$REBUILT" >"$WORK/upgrade.log" 2>&1
@@ -148,6 +151,37 @@ rc=$?
 ok "$([ $rc -eq 0 ] && [ ! -e "$TIMER_LINK" ]; echo $?)" "--no-collector deploys with the timer disabled"
 like "$(cat "$WORK/no-collector.log")" 'collector: none here' "and says so"
 "$DEPLOY" --local --remove >/dev/null 2>&1
+
+# A build that fails deploys nothing, not the package an earlier build left.
+STALE_BUILD="$WORK/stale-build"
+mkdir -p "$STALE_BUILD" && touch "$STALE_BUILD/access-limiter_9.9.9-1_amd64.deb"
+printf 'CMAKE_HOME_DIRECTORY:INTERNAL=/elsewhere\n' >"$STALE_BUILD/CMakeCache.txt"
+ACCESS_BUILD_DIR=$STALE_BUILD "$DEPLOY" --local --dry-run >"$WORK/stale.log" 2>&1
+rc=$?
+ok "$([ $rc -eq 1 ] && ! grep -q '9.9.9' "$WORK/stale.log"; echo $?)" "a failed build stops deploy (exit $rc), and the stale package is not offered"
+like "$(cat "$WORK/stale.log")" 'building the package failed' "it says the build failed"
+
+# A node an older deploy set up by hand (its settings at the top of a conf
+# owned by no package, its cron job): the package takes over, the settings
+# move into the settings file, the store included.
+DEBIAN_FRONTEND=noninteractive apt-get purge -y -q access-limiter >/dev/null 2>&1
+{
+  echo "# Installed by scripts/deploy; settings given with --set come first."
+  echo "Define ACCESS_LIMIT 6"
+  echo "Define ACCESS_ROOT $ROOT"
+  cat "$PROJECT_ROOT/apache/access-limiter.conf"
+} >/etc/apache2/conf-available/access-limiter.conf
+echo '* * * * * www-data true' >"$CRON"
+a2enconf -q access-limiter >/dev/null
+"$DEPLOY" --local >"$WORK/legacy.log" 2>&1
+ok $? "deploy over an older hand-made install exits 0" || cat "$WORK/legacy.log"
+like "$(grep -v '^#' "$SETTINGS")" "Define ACCESS_ROOT $ROOT"$'\n'".*Define ACCESS_LIMIT 6" "its Defines moved into the settings file"
+ok "$(dpkg -S "$CRON" /etc/apache2/conf-available/access-limiter.conf >/dev/null 2>&1; echo $?)" "the package owns the conf and the cron job now"
+http GET "$URL?app_id=migrated"
+is "$(status) $(header RateLimit-Policy)" '200 "default";q=6;w=1' "Apache serves the migrated settings"
+ok "$([ -d "$ROOT/migrated" ]; echo $?)" "in the store it used before"
+"$DEPLOY" --local --remove >/dev/null 2>&1
+DEBIAN_FRONTEND=noninteractive apt-get purge -y -q access-limiter >/dev/null 2>&1
 
 # The inventory path: a real sshd on loopback stands in for a web node, with
 # a host key and an authorized key made here; the node is this machine.
