@@ -48,7 +48,12 @@ modules_to_enable=$(for module in cgid headers env actions; do
 done)
 helper_state_before=$(helper_state_now)
 restore() {
+  local module
   DEBIAN_FRONTEND=noninteractive apt-get purge -y -q access-limiter >/dev/null 2>&1
+  # Should the package's scripts have failed to: the modules that were off, off.
+  for module in ${modules_to_enable:-}; do
+    [ ! -e "/etc/apache2/mods-enabled/$module.load" ] || a2dismod -q -f -p "$module" >/dev/null
+  done
   [ -e "$WORK/policy-rc.d" ] && mv -f "$WORK/policy-rc.d" "$POLICY"
   restore_system_apache "$was_running"
   rm -rf "$WORK"
