@@ -37,6 +37,27 @@ run() {
   fi
 }
 
+# The settings the conf takes as Defines (scripts/deploy and scripts/run
+# --set NAME=VALUE; the package's settings file).
+SETTING_NAMES=(ACCESS_LIMIT ACCESS_ROOT ACCESS_KEY ACCESS_FAIL_OPEN ACCESS_WINDOW ACCESS_KNOWN_KEYS_ONLY
+  ACCESS_DRY_RUN ACCESS_STORE_TIMEOUT ACCESS_NODE_CACHE ACCESS_ERROR_MAIL ACCESS_MAIL_COMMAND
+  ACCESS_MAIL_INTERVAL ACCESS_LIMITER_URL ACCESS_HEALTH_URL)
+
+# check_setting NAME=VALUE : aborts unless NAME is one of SETTING_NAMES and
+# VALUE is one word an Apache Define can hold as it is. The programs check
+# the value itself (a bad one is a 500 naming it, and --check-config says so).
+check_setting() {
+  local name=${1%%=*} value=${1#*=} known
+  for known in "${SETTING_NAMES[@]}"; do
+    if [ "$name" = "$known" ]; then
+      [[ $1 == *=* && -n $value && $value != *[[:space:]\"\'\$\\]* ]] ||
+        abort "--set $1: give NAME=VALUE, the value without spaces, quotes, \$ or \\"
+      return 0
+    fi
+  done
+  abort "--set $name: not a setting the conf knows (${SETTING_NAMES[*]})"
+}
+
 # Debian packages every task needs, by task. One list, so README and the
 # scripts cannot disagree.
 # shellcheck disable=SC2034 # used by the scripts that source this file
