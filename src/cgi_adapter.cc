@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <utility>
 #include <cgicc/CgiInput.h>
 #include <cgicc/Cgicc.h>
 #include <rapidjson/stringbuffer.h>
@@ -171,14 +172,22 @@ std::string headerVariable(const std::string& header) {
   return variable;
 }
 
+KeyOutcome refusal(int status, std::string detail) {
+  KeyOutcome outcome;
+  outcome.refusal_status = status;
+  outcome.refusal_detail = std::move(detail);
+  return outcome;
+}
+
 // The key standing for a header's value or an address (key.h encodeKey).
-std::string keyOfValue(const std::string& value, const std::string& what) {
-  if (value.empty()) throw HttpError(401, what + " is missing: the request must carry a key");
-  std::string key = encodeKey(value);
-  if (key.size() > kMaxKeyBytes)
-    throw HttpError(400, what + " is too long to be a key: at most " +
-                             std::to_string(kMaxKeyBytes) + " bytes once encoded");
-  return key;
+KeyOutcome keyOfValue(const std::string& value, const std::string& what) {
+  if (value.empty()) return refusal(401, what + " is missing: the request must carry a key");
+  KeyOutcome outcome;
+  outcome.key = encodeKey(value);
+  if (outcome.key.size() > kMaxKeyBytes)
+    return refusal(400, what + " is too long to be a key: at most " +
+                            std::to_string(kMaxKeyBytes) + " bytes once encoded");
+  return outcome;
 }
 
 }  // namespace
@@ -203,7 +212,7 @@ std::string requestMethod(const EnvLookup& env) {
 
 bool isHeadRequest(const EnvLookup& env) { return requestMethod(env) == "HEAD"; }
 
-std::string requestKey(const CgiInputs& inputs, const KeySource& source, bool guarding) {
+KeyOutcome requestKey(const CgiInputs& inputs, const KeySource& source, bool guarding) {
   const std::string method = requestMethod(inputs.env);
   if (!guarding && method != "GET" && method != "HEAD" && method != "POST")
     throw MethodNotAllowed("GET, HEAD, POST");
@@ -229,12 +238,14 @@ std::string requestKey(const CgiInputs& inputs, const KeySource& source, bool gu
     collectValues("POST", readPostBody(inputs, formWithKeyTooLarge(name)), name, values);
   }
   if (values.size() > 1)
-    throw HttpError(400, name + " must be given once, not " + std::to_string(values.size()) +
-                             " times");
+    return refusal(400, name + " must be given once, not " + std::to_string(values.size()) +
+                            " times");
   if (values.empty() || values.front().empty())
-    throw HttpError(401, "no " + name + " was given: the request must carry a key");
-  if (!isValidKey(values.front())) throw HttpError(400, name + " " + keyRule());
-  return values.front();
+    return refusal(401, "no " + name + " was given: the request must carry a key");
+  if (!isValidKey(values.front())) return refusal(400, name + " " + keyRule());
+  KeyOutcome outcome;
+  outcome.key = values.front();
+  return outcome;
 }
 
 void drainRequestBody(const CgiInputs& inputs) {

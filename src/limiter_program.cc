@@ -267,7 +267,10 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
   const Config config = loadConfig(guarding ? handlerSettings(inputs.env) : inputs.env);
   configureNotification(config.error_mail, config.mail_command, config.mail_interval_seconds,
                         config.root);
-  const std::string key = requestKey(inputs, config.key, guarding);
+  const KeyOutcome key_outcome = requestKey(inputs, config.key, guarding);
+  if (key_outcome.refusal_status != 0)
+    return messageResponse(key_outcome.refusal_status, key_outcome.refusal_detail);
+  const std::string& key = key_outcome.key;
   std::optional<Application> application;
   if (guarding) application = findApplication(inputs.env, config);
   HeaderList headers;

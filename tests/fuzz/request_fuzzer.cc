@@ -70,15 +70,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return n;
   };
 
-  try {
-    const std::string key = requestKey(inputs, source, guarding);
-    if (!isValidKey(key)) violated("an accepted key is valid");
-    if (key.find('/') != std::string::npos || key.front() == '.')
-      violated("an accepted key stays one component inside ACCESS_ROOT");
-  } catch (const HttpError& e) {
-    if (e.status() < 400 || e.status() > 499) violated("a refused request is a 4xx");
-    const std::string cgi = renderCgi(responseForException(std::current_exception()), false);
-    if (cgi.rfind("Status: " + std::to_string(e.status()) + " ", 0) != 0)
+  // A refusal, thrown or returned, and the answer it becomes.
+  const auto checkRefusal = [&](int status, const Response& response) {
+    if (status < 400 || status > 499) violated("a refused request is a 4xx");
+    const std::string cgi = renderCgi(response, false);
+    if (cgi.rfind("Status: " + std::to_string(status) + " ", 0) != 0)
       violated("the answer starts with its Status line");
     const size_t body_at = cgi.find("\r\n\r\n");
     if (body_at == std::string::npos) violated("headers end with a blank line");
@@ -86,6 +82,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     json.Parse(cgi.c_str() + body_at + 4);
     if (json.HasParseError() || !json.IsObject() || !json.HasMember("message"))
       violated("the body is a JSON object with a message");
+  };
+  try {
+    const KeyOutcome outcome = requestKey(inputs, source, guarding);
+    if (outcome.refusal_status != 0) {
+      if (outcome.refusal_status != 400 && outcome.refusal_status != 401)
+        violated("a returned refusal is a 400 or a 401");
+      checkRefusal(outcome.refusal_status,
+                   messageResponse(outcome.refusal_status, outcome.refusal_detail));
+    } else {
+      const std::string& key = outcome.key;
+      if (!isValidKey(key)) violated("an accepted key is valid");
+      if (key.find('/') != std::string::npos || key.front() == '.')
+        violated("an accepted key stays one component inside ACCESS_ROOT");
+    }
+  } catch (const HttpError& e) {
+    checkRefusal(e.status(), responseForException(std::current_exception()));
   }
   if (guarding && *inputs.body_read != inputs.body_kept->size())
     violated("guarding, every body byte read is kept for the application");

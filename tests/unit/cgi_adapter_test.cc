@@ -37,8 +37,9 @@ struct FakeRequest {
 // The status a request is answered with: 200 when a key is extracted.
 int statusOf(FakeRequest request, std::string* key = nullptr) {
   try {
-    std::string k = requestKey(request.inputs(), KeySource{}, false);
-    if (key != nullptr) *key = k;
+    const KeyOutcome outcome = requestKey(request.inputs(), KeySource{}, false);
+    if (outcome.refusal_status != 0) return outcome.refusal_status;
+    if (key != nullptr) *key = outcome.key;
     return 200;
   } catch (const HttpError& e) {
     return e.status();
@@ -122,12 +123,8 @@ BOOST_AUTO_TEST_CASE(request_table) {
 
 BOOST_AUTO_TEST_CASE(four_hundreds_name_the_problem) {
   FakeRequest request{{{"QUERY_STRING", "app_id=../x"}}, ""};
-  Response r;
-  try {
-    requestKey(request.inputs(), KeySource{}, false);
-  } catch (...) {
-    r = responseForException(std::current_exception());
-  }
+  const KeyOutcome outcome = requestKey(request.inputs(), KeySource{}, false);
+  const Response r = messageResponse(outcome.refusal_status, outcome.refusal_detail);
   BOOST_TEST(r.status == 400);
   BOOST_TEST(bodyOf(renderCgi(r, false)).find("A-Z a-z 0-9 . _ ~ -") != std::string::npos);
 }
@@ -151,7 +148,7 @@ BOOST_AUTO_TEST_CASE(a_read_body_is_not_read_twice) {
                        {"CONTENT_LENGTH", "8"}},
                       "app_id=kMORE"};
   CgiInputs inputs = request.inputs();
-  BOOST_TEST(requestKey(inputs, KeySource{}, false) == "k");
+  BOOST_TEST(requestKey(inputs, KeySource{}, false).key == "k");
   drainRequestBody(inputs);
   BOOST_TEST(request.offset == 8u);
 }
