@@ -169,18 +169,19 @@ FileStore::~FileStore() {
   if (root_fd_ >= 0) close(root_fd_);
 }
 
-// The root's descriptor; -1 when it does not exist and `create` is false.
-int FileStore::rootDirectory(bool create) {
+// The root's descriptor; -1 when it does not exist and is not `required`.
+int FileStore::rootDirectory(bool required) {
   if (root_fd_ >= 0) return root_fd_;
   root_fd_ = open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd_ >= 0) return root_fd_;
   if (errno != ENOENT) throw StoreError("open", root_, errno);
-  if (!create) return -1;
-  if (mkdir(root_.c_str(), kDirectoryMode) != 0 && errno != EEXIST)
-    throw StoreError("mkdir", root_, errno);
-  root_fd_ = open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (root_fd_ < 0) throw StoreError("open", root_, errno);
-  return root_fd_;
+  if (!required) return -1;
+  // Never made here: on a node whose volume failed to mount, a root made
+  // on the local disk would count that node's requests apart from the
+  // cluster's, and its health check would pass. Deploying makes it.
+  throw StoreError("ACCESS_ROOT " + root_ +
+                       " does not exist: requests never create it (a volume not mounted?)",
+                   ENOENT);
 }
 
 // The key directory's descriptor; -1 when it does not exist and `create` is

@@ -24,8 +24,10 @@ namespace access_limiter {
 // choice); below it every call is relative to an open directory and follows
 // no link, so a link planted in the store is refused, never followed.
 //
-// The root is created on first use (its parent must exist). Directories are
-// created 0775 and files 0664, less the umask. One object serves one process
+// The root is never created here: whoever deploys makes it, and a missing
+// one is a StoreError for anything that would write (a volume that failed to
+// mount must not be replaced by a local directory that splits the count).
+// Key directories are created 0775 and files 0664, less the umask. One object serves one process
 // (a request, or one collection): it keeps the root's and the last key's
 // directories open.
 class FileStore final : public Store {
@@ -48,7 +50,7 @@ class FileStore final : public Store {
   const std::string& root() const { return root_; }
 
  private:
-  int rootDirectory(bool create);
+  int rootDirectory(bool required);
   int keyDirectory(const std::string& key, bool create);
   void closeKeyDirectory();
   std::string keyPath(const std::string& key) const { return root_ + "/" + key; }

@@ -38,6 +38,7 @@ burst() {
 for limit in 1 10; do
   for attempt in 1 2 3; do
     root="$WORK/wall-$limit-$attempt"
+    mkdir -p "$root"
     admitted=$(burst "$LIMITER" 30 hot ACCESS_ROOT="$root" ACCESS_LIMIT=$limit)
     per_window=$(find "$root/hot" -type f -printf '%f\n' | cut -d- -f1 | sort | uniq -c | awk '{print $1}')
     [ "$(wc -l <<<"$per_window")" -eq 1 ] && break
@@ -56,6 +57,7 @@ done
 # The test build with a pinned clock: 100 processes, several limits.
 export PINNED=1
 for limit in 1 7 50 99; do
+  mkdir -p "$WORK/pinned-$limit"
   admitted=$(burst "$TESTABLE" 100 pinned ACCESS_ROOT="$WORK/pinned-$limit" ACCESS_LIMIT=$limit ACCESS_TEST_NOW=1700000000)
   is "$admitted" "$limit" "100 concurrent processes, limit $limit: exactly $limit admitted"
 done

@@ -3,6 +3,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 ROOT="$WORK/access"
+mkdir -p "$ROOT"
 export ACCESS_ROOT="$ROOT"
 
 # Shipped as one static executable.

@@ -12,6 +12,7 @@ if ! command -v strace >/dev/null; then
   exit
 fi
 export ACCESS_ROOT="$WORK/access" ACCESS_LIMIT=256 ACCESS_TEST_NOW=1700000000 QUERY_STRING=app_id=busy
+mkdir -p "$ACCESS_ROOT"
 
 # calls : the system calls of one request that touch the store: a path under
 # ACCESS_ROOT, the key's directory opened relative to the root, or a slot

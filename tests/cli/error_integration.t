@@ -6,6 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 export ACCESS_ROOT="$WORK/access"
+mkdir -p "$ACCESS_ROOT"
 export QUERY_STRING='app_id=fault'
 
 # fault | exit status | log line

@@ -8,7 +8,7 @@
 
 APP="$WORK/app"
 RUNS="$WORK/runs"
-mkdir -p "$APP/sub" "$WORK/elsewhere"
+mkdir -p "$APP/sub" "$WORK/elsewhere" "$WORK/access"
 : >"$RUNS"
 cat >"$APP/app.cgi" <<SCRIPT
 #!/bin/sh

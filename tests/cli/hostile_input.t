@@ -4,7 +4,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 export ACCESS_ROOT="$WORK/jail/access"
-mkdir -p "$WORK/jail"
+mkdir -p "$ACCESS_ROOT"
 FORM=application/x-www-form-urlencoded
 LONG_KEY=$(printf 'k%.0s' $(seq 129))
 HUGE_QUERY="app_id=k&pad=$(printf 'x%.0s' $(seq 5000))"
@@ -73,7 +73,7 @@ while IFS='|' read -r expected name method type length query body_text; do
   is "$ERR" "" "$name: a client error is not logged as ours"
 done <<<"$CASES"
 
-ok "$([ -z "$(find "$WORK/jail" -mindepth 1 -print -quit)" ]; echo $?)" \
+ok "$([ -z "$(find "$WORK/jail" -mindepth 1 ! -path "$ACCESS_ROOT" -print -quit)" ]; echo $?)" \
   "no request above wrote anything, inside ACCESS_ROOT or next to it"
 
 # A POST body far larger than announced is not read past its Content-Length.

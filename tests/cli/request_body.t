@@ -7,6 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 export ACCESS_ROOT="$WORK/access"
+mkdir -p "$ACCESS_ROOT"
 FORM=application/x-www-form-urlencoded
 MIB=1048576
 

@@ -7,6 +7,18 @@
 
 export QUERY_STRING='app_id=k'
 
+# A root that does not exist, as on a node whose volume failed to mount: a
+# request never makes it (a local one would count this node apart from the
+# cluster), and the health check fails so that the balancers drop the node.
+mkdir "$WORK/mountpoint"
+cgi "$LIMITER" ACCESS_ROOT="$WORK/mountpoint/access"
+is "$(status) $(body)" '503 {"message":"Service Unavailable"}' "a missing root: 503 JSON"
+like "$ERR" "ACCESS_ROOT $WORK/mountpoint/access does not exist: requests never create it \(a volume not mounted\?\)" \
+  "the log says why"
+cgi "$HEALTH" ACCESS_ROOT="$WORK/mountpoint/access"
+like "$(status) $(body)" '^503 .*"reason":"ACCESS_ROOT is not writable: No such file or directory"' "health: 503 with the reason"
+ok "$([ -z "$(ls -A "$WORK/mountpoint")" ]; echo $?)" "neither created anything"
+
 # The store's root is a regular file: ENOTDIR.
 touch "$WORK/file"
 cgi "$LIMITER" ACCESS_ROOT="$WORK/file/access"
@@ -24,6 +36,7 @@ like "$(body)" '"reason":"ACCESS_ROOT is not writable: Not a directory"' "health
 # store would be called): answered at ACCESS_STORE_TIMEOUT, and the process
 # is gone with its answer.
 started=$(date +%s%N)
+mkdir -p "$WORK/hung" "$WORK/local"
 cgi "$TESTABLE" ACCESS_ROOT="$WORK/hung" ACCESS_TEST_FAULT=hang-store ACCESS_STORE_TIMEOUT=0.5
 elapsed_ms=$((($(date +%s%N) - started) / 1000000))
 is "$(status) $(body)" '503 {"message":"Service Unavailable"}' "a hung store: 503 JSON"
@@ -53,16 +66,18 @@ trap cleanup EXIT
 
 # A read-only file system: EROFS.
 mkdir "$WORK/ro"
-mount -t tmpfs -o ro,size=1m tmpfs "$WORK/ro" && mounts+=("$WORK/ro")
+mount -t tmpfs -o size=1m tmpfs "$WORK/ro" && mounts+=("$WORK/ro")
+mkdir "$WORK/ro/access" && mount -o remount,ro "$WORK/ro"
 cgi "$LIMITER" ACCESS_ROOT="$WORK/ro/access"
 is "$(status)" 503 "read-only file system: 503"
-like "$ERR" 'mkdir\(.*/ro/access\): Read-only file system$' "the log says read-only"
+like "$ERR" 'mkdir\(.*/ro/access/k\): Read-only file system$' "the log says read-only"
 
 # A full file system: a tmpfs with room for 6 inodes (its root, the access
 # and key directories, and 3 slots).
 mkdir "$WORK/full"
 mount -t tmpfs -o size=1m,nr_inodes=6 tmpfs "$WORK/full" && mounts+=("$WORK/full")
 export ACCESS_ROOT="$WORK/full/access"
+mkdir "$ACCESS_ROOT"
 answers=""
 for _ in 1 2 3 4; do
   cgi "$TESTABLE" ACCESS_TEST_NOW=1700000000 ACCESS_LIMIT=10

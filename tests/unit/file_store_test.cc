@@ -20,7 +20,9 @@ BOOST_AUTO_TEST_CASE(conforms_to_the_store_contract) {
   TempDir dir;
   int n = 0;
   testing::checkStoreConformance([&] {
-    return std::make_unique<FileStore>(dir.path() + "/root" + std::to_string(n++));
+    const std::string root = dir.path() + "/root" + std::to_string(n++);
+    fs::create_directory(root);
+    return std::make_unique<FileStore>(root);
   });
 }
 
@@ -30,6 +32,7 @@ BOOST_AUTO_TEST_CASE(memory_store_conforms_too) {
 
 BOOST_AUTO_TEST_CASE(one_empty_file_per_admission_at_root_key_window_dash_slot) {
   TempDir dir;
+  fs::create_directory(dir.path() + "/access");
   FileStore store(dir.path() + "/access");
   BOOST_TEST(store.claimSlot("demo", 1700000000, 0));
   BOOST_TEST(store.claimSlot("demo", 1700000000, 1));
@@ -50,11 +53,29 @@ BOOST_AUTO_TEST_CASE(collection_unlinks_old_slots_and_keeps_the_key_directory) {
   BOOST_TEST(fs::exists(key / "102-2"));
 }
 
-BOOST_AUTO_TEST_CASE(reading_creates_nothing) {
+// A volume that failed to mount must not be replaced by a local directory:
+// the root is the deployer's to make, never a request's.
+BOOST_AUTO_TEST_CASE(a_missing_root_is_never_created) {
   TempDir dir;
   FileStore store(dir.path() + "/access");
   BOOST_TEST(store.countTaken("demo", 100, 0, 10) == 0);
+  try {
+    store.claimSlot("demo", 100, 0);
+    BOOST_FAIL("a claim under a missing root succeeded");
+  } catch (const StoreError& e) {
+    BOOST_TEST(e.errorNumber() == ENOENT);
+    BOOST_TEST(std::string(e.what()).find("does not exist: requests never create it") !=
+               std::string::npos);
+  }
+  BOOST_CHECK_THROW(store.probe(), StoreError);
   BOOST_TEST(!fs::exists(dir.path() + "/access"));
+}
+
+BOOST_AUTO_TEST_CASE(reading_creates_nothing) {
+  TempDir dir;
+  fs::create_directory(dir.path() + "/access");
+  FileStore store(dir.path() + "/access");
+  BOOST_TEST(store.countTaken("demo", 100, 0, 10) == 0);
   BOOST_TEST(store.claimSlot("demo", 100, 0));
   BOOST_TEST(store.countTaken("other", 100, 0, 10) == 0);
   BOOST_TEST(store.countTaken("demo", 101, 0, 10) == 0);
@@ -64,6 +85,7 @@ BOOST_AUTO_TEST_CASE(reading_creates_nothing) {
 
 BOOST_AUTO_TEST_CASE(a_trailing_slash_on_the_root_is_ignored) {
   TempDir dir;
+  fs::create_directory(dir.path() + "/access");
   FileStore store(dir.path() + "/access///");
   BOOST_TEST(store.root() == dir.path() + "/access");
   BOOST_TEST(store.claimSlot("k", 1, 0));
@@ -200,11 +222,12 @@ BOOST_AUTO_TEST_CASE(collecting_everything_removes_only_what_is_ours) {
   BOOST_TEST(done.windows_removed == 3);
   BOOST_TEST(done.errors.empty());
   // What cannot be read (a key directory of root's, for --gc run as
-  // www-data) is tested through the program: tests/cli/collection.t.
+  // www-data) is tested through the program: tests/cli/store_containment.t.
 }
 
 BOOST_AUTO_TEST_CASE(the_probe_leaves_nothing_behind) {
   TempDir dir;
+  fs::create_directory(dir.path() + "/access");
   FileStore store(dir.path() + "/access");
   store.probe();
   BOOST_TEST(fs::is_directory(dir.path() + "/access"));
