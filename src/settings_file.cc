@@ -27,14 +27,15 @@ bool sameIgnoringCase(const std::string& word, const char* expected) {
 }
 
 // The line's words as Apache splits a directive's arguments: on blanks,
-// a double-quoted word kept whole. Empty when a quote is not closed.
+// a word in double or single quotes kept whole. False when a quote is not
+// closed.
 bool splitWords(const std::string& line, std::vector<std::string>& words) {
   std::size_t at = 0;
   while (true) {
     while (at < line.size() && isBlank(line[at])) ++at;
     if (at == line.size()) return true;
-    if (line[at] == '"') {
-      const std::size_t close = line.find('"', at + 1);
+    if (line[at] == '"' || line[at] == '\'') {
+      const std::size_t close = line.find(line[at], at + 1);
       if (close == std::string::npos) return false;
       words.push_back(line.substr(at + 1, close - at - 1));
       at = close + 1;
@@ -67,9 +68,12 @@ Settings parseSettings(const std::string& text, const std::string& path) {
     if (!sameIgnoringCase(words[0], "define"))
       fail("only \"Define NAME VALUE\" lines and # comments belong here, not \"" + words[0] + "\"");
     if (words.size() != 3)
-      fail("give \"Define NAME VALUE\" (a value with spaces in double quotes)");
+      fail("give \"Define NAME VALUE\", the value one word");
     if (words[2].find("${") != std::string::npos)
       fail(words[1] + ": a value here may not refer to another one (${...})");
+    // The conf hands each value on with SetEnv, which takes one word.
+    if (words[2].empty() || words[2].find_first_of(" \t") != std::string::npos)
+      fail(words[1] + ": a value must be one word, without spaces");
     settings[words[1]] = words[2];
   }
   return settings;

@@ -14,7 +14,8 @@ namespace access_limiter {
 // --settings FILE, run with the settings Apache's requests run with, not
 // with what the operator's shell happens to hold.
 // Blank lines and lines starting with '#' are skipped; any other line is an
-// error. A value may be double-quoted; it may not refer to ${OTHER}.
+// error. A value is one word (the conf hands it on with SetEnv), quoted or
+// not; it may not refer to ${OTHER}.
 using Settings = std::map<std::string, std::string>;
 
 // Throws ConfigError naming `path`, the line number and what is wrong.

@@ -52,6 +52,14 @@ check_setting() {
     if [ "$name" = "$known" ]; then
       [[ $1 == *=* && -n $value && $value != *[[:space:]\"\'\$\\]* ]] ||
         abort "--set $1: give NAME=VALUE, the value without spaces, quotes, \$ or \\"
+      case $name in
+        ACCESS_ROOT | ACCESS_NODE_CACHE | ACCESS_MAIL_COMMAND)
+          [[ $value == /* || ($name == ACCESS_NODE_CACHE && $value == off) ]] ||
+            abort "--set $1: give an absolute path" ;;
+        *_URL)
+          [[ $value =~ ^/[A-Za-z0-9/._~-]*$ ]] ||
+            abort "--set $1: give a URL path: /, then letters, digits and / . _ ~ -" ;;
+      esac
       return 0
     fi
   done

@@ -139,6 +139,24 @@ http GET "$URL?app_id=after-upgrade"
 is "$(status) $(header RateLimit-Policy)" '200 "default";q=3;w=1' "the settings survived the upgrade"
 "$DEPLOY" --local --package "$DEB" >/dev/null 2>&1
 
+# What apache2ctl -t cannot see is checked too, and rolled back: a value the
+# programs refuse, a store www-data cannot write. A bad path is refused first.
+"$DEPLOY" --local --set ACCESS_LIMIT=abc >"$WORK/bad-value.log" 2>&1
+rc=$?
+is "$rc" 1 "a value the programs refuse fails the deploy"
+like "$(cat "$WORK/bad-value.log")" 'the settings are not valid: access-limiter: ACCESS_LIMIT="abc"' "naming it"
+http GET "$URL?app_id=after-bad-value"
+is "$(status) $(header RateLimit-Policy)" '200 "default";q=3;w=1' "and is rolled back: Apache serves the previous settings"
+mkdir -p "$WORK/roots-only"
+"$DEPLOY" --local --set "ACCESS_ROOT=$WORK/roots-only" >"$WORK/bad-root.log" 2>&1
+is "$?" 1 "a store www-data cannot write fails the deploy"
+like "$(cat "$WORK/bad-root.log")" "ACCESS_ROOT $WORK/roots-only is not a directory www-data can write" "naming it"
+like "$(grep -v '^#' "$SETTINGS")" "Define ACCESS_ROOT $ROOT"$'\n' "and the settings are rolled back"
+before=$(snapshot)
+"$DEPLOY" --local --set ACCESS_ROOT=relative/store >"$WORK/relative.log" 2>&1
+is "$? $(cat "$WORK/relative.log")" "1 deploy: --set ACCESS_ROOT=relative/store: give an absolute path" "a relative ACCESS_ROOT is refused"
+is "$(snapshot)" "$before" "before any change"
+
 "$DEPLOY" --local --remove >"$WORK/remove.log" 2>&1
 ok $? "deploy --remove exits 0" || cat "$WORK/remove.log"
 is "$(dpkg-query -W -f='${db:Status-Abbrev}' access-limiter)" "rc " "--remove removes the package (apt-get remove: its settings stay)"
@@ -173,6 +191,12 @@ DEBIAN_FRONTEND=noninteractive apt-get purge -y -q access-limiter >/dev/null 2>&
 } >/etc/apache2/conf-available/access-limiter.conf
 echo '* * * * * www-data true' >"$CRON"
 a2enconf -q access-limiter >/dev/null
+# First a deploy that fails and rolls back (dpkg keeps the old conf as its
+# conffile then); the next one must still take the old settings over.
+echo "ThisIsNotAnApacheDirective on" >"$BROKEN"
+"$DEPLOY" --local >"$WORK/legacy-failed.log" 2>&1
+is "$?" 1 "a first deploy over it that fails the check exits 1"
+rm -f "$BROKEN"
 "$DEPLOY" --local >"$WORK/legacy.log" 2>&1
 ok $? "deploy over an older hand-made install exits 0" || cat "$WORK/legacy.log"
 like "$(grep -v '^#' "$SETTINGS")" "Define ACCESS_ROOT $ROOT"$'\n'".*Define ACCESS_LIMIT 6" "its Defines moved into the settings file"

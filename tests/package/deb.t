@@ -49,6 +49,7 @@ done)
 helper_state_before=$(helper_state_now)
 restore() {
   local module
+  mountpoint -q "$STORE/shared" 2>/dev/null && umount "$STORE/shared"
   DEBIAN_FRONTEND=noninteractive apt-get purge -y -q access-limiter >/dev/null 2>&1
   # Should the package's scripts have failed to: the modules that were off, off.
   for module in ${modules_to_enable:-}; do
@@ -187,5 +188,21 @@ if [ -n "$module" ]; then
 else
   skip "cgid, headers, env and actions were all enabled before: the admin-disabled module was NOT tested"
 fi
+
+# Purge never empties a file system mounted in the store (a GlusterFS
+# volume, say), and the cron fallback stays quiet without its settings.
+apt_get install "$DEB"
+mkdir "$STORE/shared"
+mount -t tmpfs -o size=1m tmpfs "$STORE/shared"
+echo precious >"$STORE/shared/file"
+rm -f "$SETTINGS"
+run_cron_job "$CRON" 2>"$WORK/cron.err"
+is "$(cat "$WORK/cron.err")" "" "the cron job is quiet while the settings file is missing"
+apt_get purge access-limiter
+ok $? "apt-get purge exits 0 with a file system mounted in the store" || cat "$WORK/apt.log"
+like "$(cat "$WORK/apt.log")" "left /var/lib/access-limiter as it is: a file system is mounted in it" "it says so"
+is "$(cat "$STORE/shared/file" 2>&1)" precious "and the mounted file system keeps its files"
+umount "$STORE/shared"
+rm -rf /var/lib/access-limiter
 
 done_testing

@@ -31,10 +31,12 @@ BOOST_AUTO_TEST_CASE(define_lines_as_apache_reads_them) {
       "Define ACCESS_LIMIT 25\n"
       "  define   ACCESS_ROOT\t/mnt/access  \r\n"
       "DEFINE ACCESS_KEY \"header:X-Api-Key\"\n"
+      "Define ACCESS_WINDOW '60'\n"
       "    # Define ACCESS_WINDOW 60\n"
       "Define ACCESS_LIMIT 30\n",
       "/etc/s.conf");
-  BOOST_TEST(settings.size() == 3u);
+  BOOST_TEST(settings.size() == 4u);
+  BOOST_TEST(settings.at("ACCESS_WINDOW") == "60");
   BOOST_TEST(settings.at("ACCESS_LIMIT") == "30");  // the last one wins, as in Apache
   BOOST_TEST(settings.at("ACCESS_ROOT") == "/mnt/access");
   BOOST_TEST(settings.at("ACCESS_KEY") == "header:X-Api-Key");
@@ -45,10 +47,12 @@ BOOST_AUTO_TEST_CASE(anything_else_is_an_error_naming_the_line) {
              "/etc/s.conf:2: only \"Define NAME VALUE\" lines and # comments belong here, not "
              "\"SetEnv\"");
   BOOST_TEST(messageOf("Define ACCESS_LIMIT\n") ==
-             "/etc/s.conf:1: give \"Define NAME VALUE\" (a value with spaces in double quotes)");
+             "/etc/s.conf:1: give \"Define NAME VALUE\", the value one word");
   BOOST_TEST(messageOf("Define ACCESS_ROOT /a b\n") ==
-             "/etc/s.conf:1: give \"Define NAME VALUE\" (a value with spaces in double quotes)");
+             "/etc/s.conf:1: give \"Define NAME VALUE\", the value one word");
   BOOST_TEST(messageOf("Define ACCESS_ROOT \"/a\n") == "/etc/s.conf:1: a quote is not closed");
+  BOOST_TEST(messageOf("Define ACCESS_ROOT \"/my store\"\n") ==
+             "/etc/s.conf:1: ACCESS_ROOT: a value must be one word, without spaces");
   BOOST_TEST(messageOf("Define ACCESS_ROOT ${HOME}/x\n") ==
              "/etc/s.conf:1: ACCESS_ROOT: a value here may not refer to another one (${...})");
 }
