@@ -52,6 +52,9 @@ http PUT "$HEALTH_URL" --data 'probe=1' -m 10
 is "$(status)" 405 "health refuses a PUT with a body: 405"
 http POST "$LIMITER_URL" --data "app_id=big&pad=$(printf 'x%.0s' $(seq 5000))"
 is "$(status)" 413 "POST body over LimitRequestBody: 413 from Apache"
+is "$(body)" '{"message":"Content Too Large","detail":"a request body may be at most 4096 bytes"}' \
+  "in the contract's JSON, not Apache's HTML page"
+is "$(header Content-Type)" 'application/json; charset=utf-8' "as JSON"
 http PUT "$LIMITER_URL?app_id=put"
 is "$(status)" 405 "PUT: 405"
 is "$(header Allow)" 'GET, HEAD, POST' "PUT: Allow header"
