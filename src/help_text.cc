@@ -7,10 +7,11 @@
 namespace access_limiter {
 
 std::string limiterHelp() {
+  // help2man takes the "Usage:" line and each "or:" line as the synopsis.
   return "Usage: access-limiter [--help | --version]\n"
-         "       access-limiter [--settings FILE] (--check-config | --gc | --status [KEY])\n"
-         "       access-limiter [--settings FILE] --key (add KEY [--limit N | --unlimited |\n"
-         "                      --blocked] | remove KEY | list)\n"
+         "  or:  access-limiter [--settings FILE] (--check-config | --gc | --status [KEY])\n"
+         "  or:  access-limiter [--settings FILE] --key add KEY [--limit N | --unlimited | --blocked]\n"
+         "  or:  access-limiter [--settings FILE] --key (remove KEY | list)\n"
          "\n"
          "Run by a web server as a CGI program, it admits at most ACCESS_LIMIT\n"
          "requests per key per window (ACCESS_WINDOW seconds) and answers JSON:\n"
@@ -25,7 +26,7 @@ std::string limiterHelp() {
          "Under a web server (GATEWAY_INTERFACE set) arguments are ignored: the\n"
          "commands below run only from a shell.\n"
          "From a shell, with no arguments, it answers one request as a GET:\n"
-         "  QUERY_STRING='app_id=demo' access-limiter\n"
+         "  QUERY_STRING='app_id=demo' ACCESS_ROOT=/tmp/access access-limiter\n"
          "\n"
          "Commands:\n"
          "  --check-config  print the effective configuration; exit 1 if invalid\n"
@@ -56,7 +57,8 @@ std::string limiterHelp() {
          "  ACCESS_WINDOW        the window in seconds, aligned on the epoch (1-" +
          std::to_string(kMaxWindowSeconds) + "; default 1;\n"
          "                       60 = per minute)\n"
-         "  ACCESS_ROOT          store directory, shared by all web nodes (default /tmp/access)\n"
+         "  ACCESS_ROOT          store directory, shared by all web nodes (default /tmp/access;\n"
+         "                       it must exist: requests never create it)\n"
          "  ACCESS_KEY           where the key comes from (default app_id):\n"
          "                         NAME or param:NAME  a query or form parameter\n"
          "                         header:NAME         a request header, e.g. header:X-Api-Key\n"

@@ -29,7 +29,10 @@ APP_URL="http://127.0.0.1/access-limiter-test-api-$$"
 was_running=no
 system_apache_running && was_running=yes
 mods_before=$(ls /etc/apache2/mods-enabled)
+# Lines this test adds to /etc/fstab end with this mark, and go with it.
+FSTAB_MARK="# access-limiter-deploy-test-$$"
 restore() {
+  sed -i "/$FSTAB_MARK/d" /etc/fstab
   [ -f "$WORK/sshd.pid" ] && kill "$(cat "$WORK/sshd.pid")" 2>/dev/null
   rm -f "$BROKEN"
   "$DEPLOY" --local --remove >/dev/null 2>&1
@@ -156,6 +159,16 @@ before=$(snapshot)
 "$DEPLOY" --local --set ACCESS_ROOT=relative/store >"$WORK/relative.log" 2>&1
 is "$? $(cat "$WORK/relative.log")" "1 deploy: --set ACCESS_ROOT=relative/store: give an absolute path" "a relative ACCESS_ROOT is refused"
 is "$(snapshot)" "$before" "before any change"
+# A store on a volume that is in /etc/fstab but not mounted: deploy would
+# make it on the local disk, where this node would count alone.
+mkdir -p "$WORK/volume"
+echo "$FSTAB_MARK" >>/etc/fstab
+echo "localhost:/access $WORK/volume glusterfs defaults,_netdev 0 0 $FSTAB_MARK" >>/etc/fstab
+"$DEPLOY" --local --set "ACCESS_ROOT=$WORK/volume/access" >"$WORK/unmounted.log" 2>&1
+is "$? $(cat "$WORK/unmounted.log")" "1 deploy: ACCESS_ROOT $WORK/volume/access is on $WORK/volume (in /etc/fstab), which is not mounted: mount it first" \
+  "a store on an unmounted volume is refused"
+ok "$([ ! -e "$WORK/volume/access" ]; echo $?)" "and not made on the local disk"
+sed -i "/$FSTAB_MARK/d" /etc/fstab
 
 "$DEPLOY" --local --remove >"$WORK/remove.log" 2>&1
 ok $? "deploy --remove exits 0" || cat "$WORK/remove.log"
