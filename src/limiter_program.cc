@@ -316,21 +316,21 @@ int runLimiter(int argc, char** argv, const LimiterSeams& seams) {
   // "--settings FILE" ahead of an operator command: the settings Apache
   // reads (settings_file.h). Arguments of a web server's run are never read.
   std::string settings_path;
-  std::vector<char*> rest(argv, argv + argc);
   if (!runByWebServer(processEnv()) && argc >= 2 && std::strcmp(argv[1], "--settings") == 0) {
     if (argc < 3 || argv[2][0] == '\0') {
       std::fprintf(stderr, "%s: --settings needs a file; see --help\n", kProgram);
       return 2;
     }
     settings_path = argv[2];
-    rest.erase(rest.begin() + 1, rest.begin() + 3);
+    // The rest of the command line, as if it had been given alone.
+    argv[2] = argv[0];
+    argv += 2;
+    argc -= 2;
   }
-  const int rest_count = static_cast<int>(rest.size());
-  rest.push_back(nullptr);
-  const Command command = commandOf(rest_count, rest.data(), true);
+  const Command command = commandOf(argc, argv, true);
   if (command == Command::kCheckConfig || command == Command::kCollect ||
       command == Command::kStatus || command == Command::kKeys)
-    return runOperatorCommand(command, rest_count, rest.data(), settings_path, seams);
+    return runOperatorCommand(command, argc, argv, settings_path, seams);
   if (!settings_path.empty()) {
     std::fprintf(stderr,
                  "%s: --settings FILE goes before --check-config, --gc, --status or --key; "
