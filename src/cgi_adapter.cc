@@ -7,75 +7,77 @@
 #include <cstring>
 #include <optional>
 #include <utility>
-#include <cgicc/CgiInput.h>
-#include <cgicc/Cgicc.h>
+#include <cgicc/CgiUtils.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include "error_integration.h"
 #include "http_status.h"
 #include "key.h"
+#include "parameter_names.h"
 #include "store.h"
 
 namespace access_limiter {
 
 namespace {
 
-// Feeds cgicc from meta-variables we choose and a body we already read, so
-// cgicc never sees a Content-Length we have not checked.
-class PreparedInput final : public cgicc::CgiInput {
- public:
-  PreparedInput(std::string method, std::string query, std::string body)
-      : method_(std::move(method)), query_(std::move(query)), body_(std::move(body)) {}
-
-  size_t read(char* data, size_t length) override {
-    size_t n = std::min(length, body_.size() - offset_);
-    body_.copy(data, n, offset_);
-    offset_ += n;
-    return n;
-  }
-
-  std::string getenv(const char* name) override {
-    std::string_view var(name);
-    if (var == "REQUEST_METHOD") return method_;
-    if (var == "QUERY_STRING") return method_ == "POST" ? std::string() : query_;
-    if (var == "CONTENT_TYPE")
-      return method_ == "POST" ? "application/x-www-form-urlencoded" : "";
-    if (var == "CONTENT_LENGTH")
-      return method_ == "POST" ? std::to_string(body_.size()) : "0";
-    return std::string();
-  }
-
- private:
-  std::string method_;
-  std::string query_;
-  std::string body_;
-  size_t offset_ = 0;
+// What a form-encoded text says of the key parameter, as any application
+// could read it (parameter_names.h).
+struct KeyParameterScan {
+  std::vector<std::string> values;  // of each parameter named exactly as the key
+  // Each other way the text names the key parameter, for the 400's detail.
+  std::vector<std::string> other_spellings;
 };
 
-// Every value of parameter `name` in form-encoded `data`, decoded by cgicc.
-// Only '&' separates parameters, as in PHP and most frameworks behind us;
-// cgicc also splits at ';', so a ';' is handed to it encoded.
-void collectValues(const std::string& method, const std::string& raw,
-                   const std::string& name, std::vector<std::string>& values) {
-  if (raw.empty()) return;
-  std::string data;
-  data.reserve(raw.size());
-  for (char c : raw) data += c == ';' ? std::string("%3B") : std::string(1, c);
-  PreparedInput input(method, method == "POST" ? "" : data,
-                      method == "POST" ? data : "");
-  cgicc::Cgicc form(&input);
-  // cgicc's own lookups ignore case; a parameter name here is exact.
-  for (const cgicc::FormEntry& entry : *form)
-    if (entry.getName() == name) values.push_back(entry.getValue());
+// Scans form-encoded `data` for the key parameter `name`. PHP splits
+// parameters only at '&'; Perl's CGI.pm, older Rack and Python split at
+// ';' too, so a key parameter after a ';' counts as another spelling. A
+// value is the decoded text after the first '=' of its '&'-separated part,
+// as PHP reads it.
+void scanForKey(const std::string& data, const std::string& name, KeyParameterScan& scan) {
+  std::size_t part_start = 0;
+  while (part_start <= data.size()) {
+    std::size_t part_end = data.find('&', part_start);
+    if (part_end == std::string::npos) part_end = data.size();
+    const std::string part = data.substr(part_start, part_end - part_start);
+    std::size_t piece_start = 0;
+    for (bool first = true; piece_start <= part.size(); first = false) {
+      std::size_t piece_end = part.find(';', piece_start);
+      if (piece_end == std::string::npos) piece_end = part.size();
+      const std::string piece = part.substr(piece_start, piece_end - piece_start);
+      const std::string piece_name = cgicc::form_urldecode(piece.substr(0, piece.find('=')));
+      if (!piece_name.empty() && readAsParameter(piece_name, name)) {
+        if (first && piece_name == name) {
+          const std::size_t equals = part.find('=');
+          scan.values.push_back(
+              equals == std::string::npos ? std::string() : cgicc::form_urldecode(part.substr(equals + 1)));
+        } else {
+          scan.other_spellings.push_back(first ? piece_name : ";" + piece_name);
+        }
+      }
+      piece_start = piece_end + 1;
+    }
+    part_start = part_end + 1;
+  }
 }
 
-// The media type of a Content-Type value, lower-cased, without parameters.
+// The detail of a 400 for a key parameter spelled another way.
+std::string otherSpellingDetail(const std::string& spelling, const std::string& name) {
+  if (spelling.front() == ';')
+    return name + " follows a ';' (as \"" + spelling.substr(1) +
+           "\"): some applications split parameters there and PHP does not, so they "
+           "would read different keys; separate parameters with '&'";
+  return "parameter \"" + spelling + "\" would be read as " + name +
+         " (PHP turns ' ' and '.' into '_' and makes \"" + name +
+         "[...]\" an array); give " + name + " once, spelled exactly";
+}
+
+// The media type of a Content-Type value, as PHP decides whether a body is
+// a form: lower-cased, cut at the first ';', ',' or blank (after leading blanks).
 std::string mediaType(const std::string& content_type) {
-  std::string type = content_type.substr(0, content_type.find(';'));
-  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
-  size_t start = type.find_first_not_of(" \t");
-  type = start == std::string::npos ? "" : type.substr(start);
+  const std::size_t start = content_type.find_first_not_of(" \t");
+  if (start == std::string::npos) return std::string();
+  std::string type = content_type.substr(start, content_type.find_first_of(";, \t", start) - start);
   for (char& c : type)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return type;
@@ -128,25 +130,28 @@ const std::string& bodyTooLarge() {
   return detail;
 }
 
-// The POST body, read and bounded by us, and kept in inputs.body_kept.
-// Empty when there is none. `too_large` is the 413's detail.
-std::string readPostBody(const CgiInputs& inputs, const std::string& too_large) {
+// The request body, read and bounded by us, and kept in inputs.body_kept.
+// Empty when there is none. `too_large` is the 413's detail; with
+// `form_only`, a body that is not a form is a 415.
+std::string readBoundedBody(const CgiInputs& inputs, const std::string& too_large, bool form_only) {
   const std::optional<BodyFraming> framing = bodyFraming(inputs.env);
   if (!framing) throw HttpError(400, "Content-Length must be a whole number of bytes");
   if (!framing->to_end_of_input && framing->length == 0) return std::string();
   if (framing->length > kMaxBodyBytes) throw HttpError(413, too_large);
-  const std::string type = mediaType(envString(inputs.env, "CONTENT_TYPE"));
+  const bool refused_type =
+      form_only && mediaType(envString(inputs.env, "CONTENT_TYPE")) != kFormType;
+  const std::string wrong_type = std::string("a POST body must be ") + kFormType;
   std::string& body = *inputs.body_kept;
   if (framing->to_end_of_input) {
     // Only reading tells whether a chunked body is empty; an empty one is
     // no body, whatever its type.
     readBody(inputs, body, kMaxBodyBytes + 1);
     if (body.empty()) return body;
-    if (type != kFormType) throw HttpError(415, std::string("a POST body must be ") + kFormType);
+    if (refused_type) throw HttpError(415, wrong_type);
     if (body.size() > kMaxBodyBytes) throw HttpError(413, too_large);
     return body;
   }
-  if (type != kFormType) throw HttpError(415, std::string("a POST body must be ") + kFormType);
+  if (refused_type) throw HttpError(415, wrong_type);
   readBody(inputs, body, framing->length);
   if (body.size() < framing->length)
     throw HttpError(400, "the request body is shorter than its Content-Length");
@@ -159,9 +164,69 @@ bool hasBody(const EnvLookup& env) {
   return !framing || framing->to_end_of_input || framing->length > 0;
 }
 
-std::string formWithKeyTooLarge(const std::string& name) {
-  return "a form body carrying " + name + " may be at most " + std::to_string(kMaxBodyBytes) +
-         " bytes; put " + name + " in the query string instead";
+std::string formTooLargeToCheck(const std::string& name) {
+  return "a form body may be at most " + std::to_string(kMaxBodyBytes) +
+         " bytes where the key is the parameter " + name +
+         ", so that every " + name + " the application could read is counted; "
+         "put large uploads where the key is a header (ACCESS_KEY=header:NAME)";
+}
+
+const char kMultipartFormType[] = "multipart/form-data";
+
+// The names of a multipart form's fields: the name= of each
+// Content-Disposition line, quoted or not. Any line of the body that looks
+// like one counts, so a file's content may only add names, never hide one.
+std::vector<std::string> multipartFieldNames(const std::string& body) {
+  static const std::string kDisposition = "content-disposition:";
+  std::vector<std::string> names;
+  std::size_t line_start = 0;
+  while (line_start < body.size()) {
+    std::size_t line_end = body.find('\n', line_start);
+    if (line_end == std::string::npos) line_end = body.size();
+    const std::string original = body.substr(line_start, line_end - line_start);
+    line_start = line_end + 1;
+    std::string line = original;
+    for (char& c : line)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (line.compare(0, kDisposition.size(), kDisposition) != 0) continue;
+    for (std::size_t at = line.find("name="); at != std::string::npos; at = line.find("name=", at + 1)) {
+      if (at > 0 && line[at - 1] != ' ' && line[at - 1] != ';' && line[at - 1] != '\t') continue;
+      std::size_t value_start = at + 5;
+      std::size_t value_end;
+      if (value_start < original.size() && original[value_start] == '"') {
+        ++value_start;
+        value_end = original.find('"', value_start);
+      } else {
+        value_end = original.find_first_of("; \t\r", value_start);
+      }
+      if (value_end == std::string::npos) value_end = original.size();
+      names.push_back(original.substr(value_start, value_end - value_start));
+    }
+  }
+  return names;
+}
+
+// The name of a cookie an application could read as the key parameter
+// `name` with a value other than `key`, or "". Cookies are split at ';'
+// (and ',', as old PHP did); names are checked as sent and decoded.
+std::string cookieReadAsKey(const std::string& cookies, const std::string& name,
+                            const std::string& key) {
+  std::size_t start = 0;
+  while (start < cookies.size()) {
+    std::size_t end = cookies.find_first_of(";,", start);
+    if (end == std::string::npos) end = cookies.size();
+    const std::string cookie = cookies.substr(start, end - start);
+    start = end + 1;
+    const std::size_t equals = cookie.find('=');
+    std::string raw_name = cookie.substr(0, equals);
+    raw_name.erase(0, raw_name.find_first_not_of(" \t"));
+    const std::string value =
+        equals == std::string::npos ? std::string() : cookie.substr(equals + 1);
+    const bool read_as_key =
+        readAsParameter(raw_name, name) || readAsParameter(cgicc::form_urldecode(raw_name), name);
+    if (read_as_key && value != key && cgicc::form_urldecode(value) != key) return raw_name;
+  }
+  return std::string();
 }
 
 // The CGI meta-variable of a request header: X-Api-Key -> HTTP_X_API_KEY.
@@ -227,24 +292,44 @@ KeyOutcome requestKey(const CgiInputs& inputs, const KeySource& source, bool gua
     return keyOfValue(envString(inputs.env, "REMOTE_ADDR"), "the client address");
 
   const std::string& name = source.name;
-  std::vector<std::string> values;
-  collectValues("GET", query, name, values);
+  KeyParameterScan scan;
+  scanForKey(query, name, scan);
   if (method == "POST" && !guarding) {
-    collectValues("POST", readPostBody(inputs, bodyTooLarge()), name, values);
-  } else if (guarding && values.empty() && hasBody(inputs.env) &&
-             mediaType(envString(inputs.env, "CONTENT_TYPE")) == kFormType) {
-    // The application's body is read only when the key can be nowhere else;
-    // the application gets it back byte for byte (CgiInputs::body_kept).
-    collectValues("POST", readPostBody(inputs, formWithKeyTooLarge(name)), name, values);
+    scanForKey(readBoundedBody(inputs, bodyTooLarge(), true), name, scan);
+  } else if (guarding && hasBody(inputs.env)) {
+    // The application's body: a form is read (and handed back byte for
+    // byte, CgiInputs::body_kept) so that no key in it goes uncounted;
+    // any other body is the application's alone.
+    const std::string type = mediaType(envString(inputs.env, "CONTENT_TYPE"));
+    if (type == kFormType) {
+      scanForKey(readBoundedBody(inputs, formTooLargeToCheck(name), false), name, scan);
+    } else if (type == kMultipartFormType) {
+      for (const std::string& field :
+           multipartFieldNames(readBoundedBody(inputs, formTooLargeToCheck(name), false)))
+        if (readAsParameter(field, name))
+          return refusal(400, "the multipart form has a field \"" + field + "\" that would be read as " +
+                                  name + "; give " + name + " in the query string");
+    }
   }
-  if (values.size() > 1)
-    return refusal(400, name + " must be given once, not " + std::to_string(values.size()) +
+  if (scan.values.size() > 1)
+    return refusal(400, name + " must be given once, not " + std::to_string(scan.values.size()) +
                             " times");
-  if (values.empty() || values.front().empty())
+  // No key: refused, so no application runs, whatever it would have read.
+  if (scan.values.empty() || scan.values.front().empty())
     return refusal(401, "no " + name + " was given: the request must carry a key");
-  if (!isValidKey(values.front())) return refusal(400, name + " " + keyRule());
+  if (!scan.other_spellings.empty())
+    return refusal(400, otherSpellingDetail(scan.other_spellings.front(), name));
+  if (!isValidKey(scan.values.front())) return refusal(400, name + " " + keyRule());
+  if (guarding) {
+    if (std::string cookie = cookieReadAsKey(envString(inputs.env, "HTTP_COOKIE"), name,
+                                             scan.values.front());
+        !cookie.empty())
+      return refusal(400, "a cookie named \"" + cookie + "\" would be read as " + name +
+                              " with another value (PHP's $_REQUEST can include cookies); "
+                              "the key must be given once");
+  }
   KeyOutcome outcome;
-  outcome.key = values.front();
+  outcome.key = scan.values.front();
   return outcome;
 }
 

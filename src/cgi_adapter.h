@@ -47,10 +47,17 @@ bool isHeadRequest(const EnvLookup& env);
 // one is read to its end); a header's value or the client's address becomes
 // a key through encodeKey (key.h).
 //
+// A parameter key is counted only when no application could read another
+// value for it (parameter_names.h): a name PHP reads as the key's, or the
+// key after a ';', is a 400 once a key is given; the key given twice, in any
+// mix of query and body, is a 400.
+//
 // `guarding`: the request is for a protected application (the program runs
 // as Apache's Action handler). Any method is then allowed, and the body is
-// the application's: it is read only when the key is a parameter found
-// nowhere else and the body is a form, and it is kept in inputs.body_kept.
+// the application's: a form body (urlencoded or multipart, at most
+// kMaxBodyBytes, else 413) is read, checked for the key and kept in
+// inputs.body_kept; any other body is left unread. A cookie the application
+// could read as the key, with another value, is a 400 too.
 //
 // The key, or the refusal of a request that carries none the limiter can
 // count: 401 no key, 400 a repeated or malformed key or a value too long to

@@ -35,9 +35,9 @@ struct FakeRequest {
 };
 
 // The status a request is answered with: 200 when a key is extracted.
-int statusOf(FakeRequest request, std::string* key = nullptr) {
+int statusOf(FakeRequest request, std::string* key = nullptr, bool guarding = false) {
   try {
-    const KeyOutcome outcome = requestKey(request.inputs(), KeySource{}, false);
+    const KeyOutcome outcome = requestKey(request.inputs(), KeySource{}, guarding);
     if (outcome.refusal_status != 0) return outcome.refusal_status;
     if (key != nullptr) *key = outcome.key;
     return 200;
@@ -110,6 +110,23 @@ BOOST_AUTO_TEST_CASE(request_table) {
       {"JSON body", {{"REQUEST_METHOD", "POST"}, {"CONTENT_TYPE", "application/json"}, {"CONTENT_LENGTH", "17"}}, "{\"app_id\":\"x\"}  ", 415, ""},
       {"multipart body", {{"REQUEST_METHOD", "POST"}, {"CONTENT_TYPE", "multipart/form-data; boundary=x"}, {"CONTENT_LENGTH", "5"}}, "hello", 415, ""},
       {"body without a type", {{"REQUEST_METHOD", "POST"}, {"CONTENT_LENGTH", "8"}}, "app_id=k", 415, ""},
+      // Names an application reads as app_id (parameter_names.h).
+      {"PHP reads app.id as app_id", {{"QUERY_STRING", "app_id=throwaway&app.id=real"}}, "", 400, ""},
+      {"app.id alone is no key", {{"QUERY_STRING", "app.id=real"}}, "", 401, ""},
+      {"app id with a space", {{"QUERY_STRING", "app_id=a&app+id=b"}}, "", 400, ""},
+      {"encoded dot", {{"QUERY_STRING", "app_id=a&app%2Eid=b"}}, "", 400, ""},
+      {"leading spaces", {{"QUERY_STRING", "app_id=a&%20%20app_id=b"}}, "", 400, ""},
+      {"cut at NUL", {{"QUERY_STRING", "app_id=a&app_id%00junk=b"}}, "", 400, ""},
+      {"an array of app_id", {{"QUERY_STRING", "app_id=a&app_id[]=b"}}, "", 400, ""},
+      {"an indexed app_id", {{"QUERY_STRING", "app_id=a&app_id[x]=b"}}, "", 400, ""},
+      {"an unclosed [ is _", {{"QUERY_STRING", "app_id=a&app[id=b"}}, "", 400, ""},
+      {"a ';' before app_id", {{"QUERY_STRING", "x=1;app_id=b&app_id=a"}}, "", 400, ""},
+      {"app_id only after a ';' is no key", {{"QUERY_STRING", "x=1;app_id=b"}}, "", 401, ""},
+      {"a ';' inside the value", {{"QUERY_STRING", "app_id=a;x=1"}}, "", 400, ""},
+      {"other names pass", {{"QUERY_STRING", "app_idx=1&xapp_id=2&app_ide=3&app_id=k"}}, "", 200, "k"},
+      {"a key given with an ampersand list", {{"QUERY_STRING", "a=1&&app_id=k&"}}, "", 200, "k"},
+      {"spelling across query and body", {{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "app_id=a"}, {"CONTENT_TYPE", form}, {"CONTENT_LENGTH", "8"}}, "app.id=b", 400, ""},
+      {"form type as PHP cuts it", {{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "app_id=a"}, {"CONTENT_TYPE", form + ",x"}, {"CONTENT_LENGTH", "8"}}, "app_id=b", 400, ""},
   };
   for (const RequestCase& c : cases) {
     BOOST_TEST_CONTEXT(c.name) {
@@ -119,6 +136,59 @@ BOOST_AUTO_TEST_CASE(request_table) {
       if (c.status == 200) BOOST_TEST(key == c.key);
     }
   }
+}
+
+// A guarded application's request: any method, and a body that is the
+// application's, read only when it is a form the application could read a
+// key from.
+BOOST_AUTO_TEST_CASE(guarded_request_table) {
+  const std::string form = "application/x-www-form-urlencoded";
+  const std::string multipart = "multipart/form-data; boundary=B";
+  const std::string field = "--B\r\nContent-Disposition: form-data; name=\"app_id\"\r\n\r\nreal\r\n--B--\r\n";
+  const std::string other_field = "--B\r\nContent-Disposition: form-data; name=\"note\"; filename=\"app_id\"\r\n\r\nx\r\n--B--\r\n";
+  const std::string big_form = "app_id=k&pad=" + std::string(5000, 'x');
+  const RequestCase cases[] = {
+      {"PUT with the key in the query", {{"REQUEST_METHOD", "PUT"}, {"QUERY_STRING", "app_id=k"}}, "", 200, "k"},
+      {"key in the query and in a form body", {{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "app_id=q"}, {"CONTENT_TYPE", form}, {"CONTENT_LENGTH", "11"}}, "app_id=body", 400, ""},
+      {"key in the query, another spelling in the body", {{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "app_id=q"}, {"CONTENT_TYPE", form}, {"CONTENT_LENGTH", "11"}}, "app.id=body", 400, ""},
+      {"key in the body only", {{"REQUEST_METHOD", "POST"}, {"CONTENT_TYPE", form}, {"CONTENT_LENGTH", "11"}}, "app_id=body", 200, "body"},
+      {"key in a PUT form body", {{"REQUEST_METHOD", "PUT"}, {"QUERY_STRING", "app_id=q"}, {"CONTENT_TYPE", form}, {"CONTENT_LENGTH", "8"}}, "app_id=b", 400, ""},
+      {"a form too large to check", {{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "app_id=q"}, {"CONTENT_TYPE", form}, {"CONTENT_LENGTH", std::to_string(big_form.size())}}, big_form, 413, ""},
+      {"a chunked form too large to check", {{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "app_id=q"}, {"CONTENT_TYPE", form}, {"HTTP_TRANSFER_ENCODING", "chunked"}}, big_form, 413, ""},
+      {"a JSON body is not read", {{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "app_id=q"}, {"CONTENT_TYPE", "application/json"}, {"CONTENT_LENGTH", "9999999"}}, "", 200, "q"},
+      {"a multipart field read as the key", {{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "app_id=q"}, {"CONTENT_TYPE", multipart}, {"CONTENT_LENGTH", std::to_string(field.size())}}, field, 400, ""},
+      {"a multipart field without the key", {{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "app_id=q"}, {"CONTENT_TYPE", multipart}, {"CONTENT_LENGTH", std::to_string(other_field.size())}}, other_field, 200, "q"},
+      {"a cookie read as the key", {{"QUERY_STRING", "app_id=q"}, {"HTTP_COOKIE", "a=1; app_id=real"}}, "", 400, ""},
+      {"a cookie spelled otherwise", {{"QUERY_STRING", "app_id=q"}, {"HTTP_COOKIE", "app.id=real"}}, "", 400, ""},
+      {"a cookie with the counted key", {{"QUERY_STRING", "app_id=q"}, {"HTTP_COOKIE", "app_id=q; b=2"}}, "", 200, "q"},
+      {"other cookies", {{"QUERY_STRING", "app_id=q"}, {"HTTP_COOKIE", "session=app_id; app_idx=1"}}, "", 200, "q"},
+  };
+  for (const RequestCase& c : cases) {
+    BOOST_TEST_CONTEXT(c.name) {
+      FakeRequest request{c.env, c.body};
+      std::string key;
+      BOOST_TEST(statusOf(request, &key, true) == c.status);
+      if (c.status == 200) BOOST_TEST(key == c.key);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_checked_body_is_handed_back_whole) {
+  FakeRequest request{{{"REQUEST_METHOD", "POST"},
+                       {"QUERY_STRING", "app_id=k"},
+                       {"CONTENT_TYPE", "application/x-www-form-urlencoded"},
+                       {"CONTENT_LENGTH", "9"}},
+                      "a=1&b=%41"};
+  CgiInputs inputs = request.inputs();
+  BOOST_TEST(requestKey(inputs, KeySource{}, true).key == "k");
+  BOOST_TEST(*inputs.body_kept == "a=1&b=%41");
+}
+
+BOOST_AUTO_TEST_CASE(refusals_of_other_spellings_name_them) {
+  FakeRequest request{{{"QUERY_STRING", "app_id=throwaway&app.id=real"}}, ""};
+  const KeyOutcome outcome = requestKey(request.inputs(), KeySource{}, false);
+  BOOST_TEST(outcome.refusal_status == 400);
+  BOOST_TEST(outcome.refusal_detail.find("\"app.id\" would be read as app_id") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(four_hundreds_name_the_problem) {
