@@ -79,6 +79,31 @@ cgi() {
   ERR=$(cat "$WORK/err")
 }
 
+# A run that only the watchdog ends (a hung store, ACCESS_STORE_TIMEOUT) is
+# bounded here, so one it did not end fails by name well before CTest's
+# TIMEOUT would stop the whole script.
+HANG_BOUND=10
+# hung_cgi PROGRAM [VAR=value ...] : cgi, but killed if still running after
+# HANG_BOUND s (then RC is 124, or 137 if it outlived SIGTERM).
+hung_cgi() {
+  local program=$1
+  shift
+  printf '%s' "${BODY:-}" | timeout -k 2 "$HANG_BOUND" env "$@" "$program" >"$WORK/out" 2>"$WORK/err"
+  RC=$?
+  OUT=$(tr -d '\r' <"$WORK/out")
+  ERR=$(cat "$WORK/err")
+}
+# watchdog_ended_it WHAT : the last hung_cgi run ended before its bound.
+watchdog_ended_it() {
+  if [ "$RC" -ne 124 ] && [ "$RC" -ne 137 ]; then
+    ok 0 "$1: ended within $HANG_BOUND s (the watchdog fired)"
+  elif [ -z "$OUT" ]; then
+    ok 1 "$1: no answer within $HANG_BOUND s: the watchdog did not fire"
+  else
+    ok 1 "$1: answered, but still running after $HANG_BOUND s: the watchdog did not end the process"
+  fi
+}
+
 # http METHOD URL [CURL-ARGS...] : one HTTP exchange, read like a CGI answer
 # (OUT starts "Status: CODE"); RC is curl's exit status.
 http() {

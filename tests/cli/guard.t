@@ -37,11 +37,12 @@ app_status() { header Status | cut -d' ' -f1; }
 
 # guarded URL-PATH [VAR=value ...] : a handler run for URL-PATH under /api,
 # which Apache maps to $APP, on a clock pinned to one second (a slow build
-# must not see the window change between requests).
+# must not see the window change between requests). GUARD_RUN=hung_cgi
+# bounds a run only the watchdog can end.
 guarded() {
   local path=$1
   shift
-  cgi "$TESTABLE" ACCESS_TEST_NOW=1700000000 GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET REDIRECT_HANDLER=access-limited \
+  "${GUARD_RUN:-cgi}" "$TESTABLE" ACCESS_TEST_NOW=1700000000 GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET REDIRECT_HANDLER=access-limited \
     REDIRECT_STATUS=200 REDIRECT_URL="/api$path" SCRIPT_NAME=/cgi-bin/access-limiter \
     SCRIPT_FILENAME="$LIMITER" PATH_INFO="/api$path" PATH_TRANSLATED="$APP$path" \
     DOCUMENT_ROOT=/var/www/html ACCESS_ROOT="$WORK/access" REDIRECT_ACCESS_APP_ROOT="$APP" \
@@ -80,7 +81,8 @@ like "$(body)" "REDIRECT_STATUS=200" "run by an interpreter: REDIRECT_STATUS kep
 # A hung store: 503 from the limiter; failing open, the application answers,
 # at the timeout, uncounted.
 before=$(runs)
-guarded /app.cgi QUERY_STRING='app_id=hung' ACCESS_TEST_FAULT=hang-store ACCESS_STORE_TIMEOUT=0.3
+GUARD_RUN=hung_cgi guarded /app.cgi QUERY_STRING='app_id=hung' ACCESS_TEST_FAULT=hang-store ACCESS_STORE_TIMEOUT=0.3
+watchdog_ended_it "a hung store"
 is "$(status) $(runs)" "503 $before" "a hung store: 503 JSON, the application not started"
 started=$(date +%s%N)
 # The application runs in a child of the limiter's process and may write
@@ -89,8 +91,11 @@ env ACCESS_TEST_NOW=1700000000 GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET REDI
   REDIRECT_STATUS=200 REDIRECT_URL=/api/app.cgi SCRIPT_NAME=/cgi-bin/access-limiter \
   PATH_INFO=/api/app.cgi PATH_TRANSLATED="$APP/app.cgi" ACCESS_ROOT="$WORK/access" \
   REDIRECT_ACCESS_APP_ROOT="$APP" QUERY_STRING='app_id=hung' ACCESS_TEST_FAULT=hang-store \
-  ACCESS_STORE_TIMEOUT=0.3 ACCESS_FAIL_OPEN=1 "$TESTABLE" </dev/null 2>/dev/null | cat >"$WORK/out"
+  ACCESS_STORE_TIMEOUT=0.3 ACCESS_FAIL_OPEN=1 timeout -k 2 "$HANG_BOUND" "$TESTABLE" </dev/null 2>/dev/null |
+  timeout -k 2 "$HANG_BOUND" cat >"$WORK/out"
+RC=${PIPESTATUS[0]}
 OUT=$(tr -d '\r' <"$WORK/out")
+watchdog_ended_it "failing open on a hung store"
 elapsed_ms=$((($(date +%s%N) - started) / 1000000))
 is "$(app_status) $(runs)" "201 $((before + 1))" "failing open on a hung store: the application answers"
 ok "$([ "$elapsed_ms" -lt 3000 ]; echo $?)" "at the timeout, not after the store (${elapsed_ms} ms)"

@@ -34,15 +34,19 @@ like "$(body)" '"reason":"ACCESS_ROOT is not writable: Not a directory"' "health
 
 # A store that never answers (the test build's hang-store fault, where the
 # store would be called): answered at ACCESS_STORE_TIMEOUT, and the process
-# is gone with its answer.
+# is gone with its answer. Only the watchdog ends such a run, so each run is
+# bounded here: one it did not end fails by name, well before CTest's
+# TIMEOUT would stop the whole script.
 started=$(date +%s%N)
 mkdir -p "$WORK/hung" "$WORK/local"
-cgi "$TESTABLE" ACCESS_ROOT="$WORK/hung" ACCESS_TEST_FAULT=hang-store ACCESS_STORE_TIMEOUT=0.5
+hung_cgi "$TESTABLE" ACCESS_ROOT="$WORK/hung" ACCESS_TEST_FAULT=hang-store ACCESS_STORE_TIMEOUT=0.5
 elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+watchdog_ended_it "a hung store"
 is "$(status) $(body)" '503 {"message":"Service Unavailable"}' "a hung store: 503 JSON"
 ok "$([ "$elapsed_ms" -ge 450 ] && [ "$elapsed_ms" -lt 3000 ]; echo $?)" "answered at ACCESS_STORE_TIMEOUT=0.5 (${elapsed_ms} ms), and the process has exited"
 like "$ERR" '^access-limiter: 503 Service Unavailable: the store did not answer within 0.5 s \(ACCESS_STORE_TIMEOUT\) under ' "the log gives the cause"
-cgi "$TESTABLE" ACCESS_ROOT="$WORK/hung" ACCESS_TEST_FAULT=hang-store ACCESS_STORE_TIMEOUT=0.2 ACCESS_FAIL_OPEN=1
+hung_cgi "$TESTABLE" ACCESS_ROOT="$WORK/hung" ACCESS_TEST_FAULT=hang-store ACCESS_STORE_TIMEOUT=0.2 ACCESS_FAIL_OPEN=1
+watchdog_ended_it "a hung store with ACCESS_FAIL_OPEN=1"
 is "$(status) $(header RateLimit)" "200 " "a hung store with ACCESS_FAIL_OPEN=1: admitted, uncounted"
 like "$ERR" 'did not answer within 0.2 s .*admitting unlimited' "and logged"
 cgi "$LIMITER" ACCESS_STORE_TIMEOUT=soon
