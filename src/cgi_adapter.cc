@@ -1,5 +1,6 @@
 #include "cgi_adapter.h"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -267,6 +268,7 @@ CgiInputs processInputs() {
       if (errno != EINTR) return 0;
     }
   };
+  inputs.stop_body = [] { return shutdown(STDIN_FILENO, SHUT_RD) == 0; };
   return inputs;
 }
 
@@ -336,10 +338,16 @@ KeyOutcome requestKey(const CgiInputs& inputs, const KeySource& source, bool gua
 void drainRequestBody(const CgiInputs& inputs) {
   const std::optional<BodyFraming> framing = bodyFraming(inputs.env);
   if (!framing) return;
-  const unsigned long long announced =
-      framing->to_end_of_input ? kMaxDrainBytes : std::min<unsigned long long>(framing->length, kMaxDrainBytes);
-  unsigned long long left = announced > *inputs.body_read ? announced - *inputs.body_read : 0;
+  const unsigned long long announced = framing->to_end_of_input ? ~0ull : framing->length;
+  if (*inputs.body_read >= announced) return;
   char buffer[4096];
+  if (inputs.stop_body && inputs.stop_body()) {
+    // Ends after at most one socket buffer: nothing more can arrive.
+    while (std::size_t n = inputs.read_body(buffer, sizeof buffer)) *inputs.body_read += n;
+    return;
+  }
+  unsigned long long left = std::min<unsigned long long>(announced, kMaxDrainBytes);
+  left = left > *inputs.body_read ? left - *inputs.body_read : 0;
   while (left > 0) {
     size_t n = inputs.read_body(buffer, std::min<unsigned long long>(left, sizeof buffer));
     if (n == 0) break;

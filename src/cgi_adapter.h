@@ -18,7 +18,8 @@ namespace access_limiter {
 inline constexpr std::size_t kMaxQueryBytes = 4096;  // QUERY_STRING; 414 beyond
 inline constexpr std::size_t kMaxBodyBytes = 4096;   // POST body; 413 beyond
 
-// At most this much of an unread request body is drained before answering.
+// At most this much of an unread request body is drained before answering
+// when the sender cannot be stopped (CgiInputs::stop_body).
 inline constexpr std::size_t kMaxDrainBytes = 1 << 20;
 
 // What a CGI program reads: meta-variables and the request body.
@@ -31,6 +32,10 @@ struct CgiInputs {
   // The body bytes read to find a key (the whole body whenever any was),
   // for an application that must get them back.
   std::shared_ptr<std::string> body_kept = std::make_shared<std::string>();
+  // Tells the sender no more body is wanted, so that read_body then ends
+  // after the bytes already on their way; false when it cannot (stdin is
+  // not a socket). Unset: cannot.
+  std::function<bool()> stop_body;
 };
 
 // The process's own environment and stdin.
@@ -74,10 +79,13 @@ struct KeyOutcome {
 // content type (not guarding), 400 body shorter than announced.
 KeyOutcome requestKey(const CgiInputs& inputs, const KeySource& source, bool guarding);
 
-// Reads and discards the rest of the body (the CONTENT_LENGTH announced, or
-// to the end of input for a chunked one), at most kMaxDrainBytes in all. Call before answering: mod_cgid hands the body over
-// a socket, and a CGI that exits with part of it unread resets that socket,
-// which cuts the answer and leaves the client waiting.
+// Reads and discards the rest of the body before answering. mod_cgid hands
+// the body over the socket the answer goes back on, and sends all of it
+// before reading the answer; a CGI that exits with body bytes unread resets
+// that socket, and Apache then drops the whole answer (the client gets an
+// empty reply). So the sender is stopped (CgiInputs::stop_body) and what it
+// had already sent is read to its end, whatever the body's size; where it
+// cannot be stopped, at most kMaxDrainBytes of the announced body are read.
 void drainRequestBody(const CgiInputs& inputs);
 
 // Accepts only GET and HEAD (the health endpoint). Throws HttpError 405.

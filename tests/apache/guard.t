@@ -65,6 +65,11 @@ Alias /hdr "$APP/cgi"
   SetEnv ACCESS_KEY header:X-Api-Key
   SetEnv ACCESS_LIMIT 1
 </Location>
+Alias /once "$APP/cgi"
+<Location /once>
+  SetEnv ACCESS_LIMIT 1
+  SetEnv ACCESS_WINDOW 600
+</Location>
 Alias /ip "$APP/cgi"
 <Location /ip>
   SetEnv ACCESS_KEY remote-addr
@@ -220,6 +225,32 @@ else
   skip "no IPv6 on lo here: a key from an IPv6 address was NOT tested through Apache"
   skip "see above"
 fi
+
+# A refused upload gets the whole refusal, whatever the body's size: Apache
+# sends all of it before reading the answer, and drops the answer of a CGI
+# that left some unread. Window of 600 s: the key stays refused.
+head -c 2097152 /dev/urandom >"$WORK/2m"
+head -c 52428800 /dev/zero >"$WORK/50m"
+http GET "$URL/once/app.cgi?app_id=uploader"
+is "$(status)" 201 "the uploader's one request in 600 s"
+for size in 2m 50m; do
+  for framing in length chunked; do
+    extra=()
+    [ "$framing" = chunked ] && extra=(-H 'Transfer-Encoding: chunked')
+    http POST "$URL/once/app.cgi?app_id=uploader" --data-binary @"$WORK/$size" \
+      -H 'Content-Type: application/octet-stream' ${extra[@]+"${extra[@]}"}
+    is "$(status) $(body)" '429 {"message":"Too Many Requests"}' "a refused $size upload ($framing): the whole 429 JSON arrives"
+    like "$(header Retry-After)" '^[1-9][0-9]*$' "a refused $size upload ($framing): with its Retry-After"
+  done
+done
+if [ "$(id -u)" -eq 0 ]; then
+  runuser -u www-data -- env ACCESS_ROOT="$ROOT" "$LIMITER" --key add blocked-uploader --blocked >/dev/null
+else
+  ACCESS_ROOT="$ROOT" "$LIMITER" --key add blocked-uploader --blocked >/dev/null
+fi
+http POST "$URL/api/app.cgi?app_id=blocked-uploader" --data-binary @"$WORK/50m" -H 'Content-Type: application/octet-stream'
+is "$(status) $(body)" '403 {"message":"Forbidden","detail":"key blocked-uploader is blocked"}' "a blocked key's 50m upload: the whole 403 JSON arrives"
+rm -f "$WORK/2m" "$WORK/50m"
 
 # Nothing else executes.
 before=$(wc -l <"$RUNS")
