@@ -36,6 +36,20 @@ bool describesHandler(const std::string& name) {
          name == "PATH_TRANSLATED" || name == "CONTEXT_DOCUMENT_ROOT" || name == "CONTEXT_PREFIX";
 }
 
+bool isSetting(const std::string& name) { return name.compare(0, 7, "ACCESS_") == 0; }
+
+// The protected location's context (its Alias or DocumentRoot), which a
+// direct run gets as CONTEXT_PREFIX and CONTEXT_DOCUMENT_ROOT; the handler's
+// are its own URL's. The guard's conf passes them on from the location
+// (README, "Protect an API"):
+//   SetEnvIfExpr "%{CONTEXT_PREFIX} =~ /(.*)/" ACCESS_CONTEXT_PREFIX=$1
+//   SetEnvIfExpr "%{CONTEXT_DOCUMENT_ROOT} =~ /(.*)/" ACCESS_CONTEXT_DOCUMENT_ROOT=$1
+const char kContextPrefix[] = "ACCESS_CONTEXT_PREFIX";
+const char kContextDocumentRoot[] = "ACCESS_CONTEXT_DOCUMENT_ROOT";
+
+// Never handed to an application, wherever it was set.
+bool isSecret(const std::string& name) { return name == "ACCESS_KEY_SECRET"; }
+
 [[noreturn]] void refuse(int status, const std::string& detail, const std::string& cause) {
   logLine("refused to run an application: " + cause);
   throw HttpError(status, detail);
@@ -59,15 +73,33 @@ std::vector<std::string> applicationEnvironment(const Application& app, bool int
     const std::string value = text.substr(equals + 1);
     if (name.compare(0, kRedirectPrefixBytes, kRedirectPrefix) == 0) {
       const std::string unprefixed = name.substr(kRedirectPrefixBytes);
-      if (!isRedirectRecord(unprefixed))
+      if (!isRedirectRecord(unprefixed) && !isSecret(unprefixed))
         of_location[unprefixed] = value;
       else if (interpreted && unprefixed == "STATUS")
         vars[name] = value;  // php-cgi's cgi.force_redirect wants it
-    } else if (!describesHandler(name)) {
+    } else if (!describesHandler(name) && !isSetting(name)) {
+      // The handler's own ACCESS_* settings are not the application's: it
+      // gets only those its location set, as in a direct run.
       vars[name] = value;
     }
   }
   for (const auto& [name, value] : of_location) vars[name] = value;
+  for (const auto& [from, to] : {std::pair<const char*, const char*>{kContextPrefix, "CONTEXT_PREFIX"},
+                                 {kContextDocumentRoot, "CONTEXT_DOCUMENT_ROOT"}}) {
+    const auto given = vars.find(from);
+    if (given == vars.end()) continue;
+    vars[to] = given->second;
+    vars.erase(given);
+  }
+  if (vars.count("CONTEXT_DOCUMENT_ROOT") == 0) {
+    // Without the conf's lines: a script under DOCUMENT_ROOT has the
+    // server's context, as Apache gives it; an aliased one gets none.
+    const auto root = vars.find("DOCUMENT_ROOT");
+    if (root != vars.end() && root->second + app.script_name == app.script_file) {
+      vars["CONTEXT_PREFIX"] = "";
+      vars["CONTEXT_DOCUMENT_ROOT"] = root->second;
+    }
+  }
   vars["SCRIPT_NAME"] = app.script_name;
   vars["SCRIPT_FILENAME"] = app.script_file;
   if (!app.path_info.empty()) {
@@ -130,6 +162,14 @@ Application findApplication(const EnvLookup& env, const Config& config) {
                                  : "no file " + file + app.path_info);
   app.script_file = file;
   app.resolved_file = resolvedPath(file);
+  // Apache hands an nph- script's output to the client unparsed; behind the
+  // limiter its status line would come after our header lines (a 500).
+  for (const std::string* path : {&app.script_file, &app.resolved_file}) {
+    if (path->compare(path->rfind('/') + 1, 4, "nph-") == 0)
+      refuse(403, "nph- scripts cannot run behind the limiter: " + url_path,
+             *path + " is an nph- script, whose own HTTP status line cannot follow the "
+                     "limiter's header lines");
+  }
   if (app.resolved_file.compare(0, root.size() + 1, root + "/") != 0)
     refuse(403, "the script may not run here",
            file + " resolves to " + app.resolved_file + ", outside ACCESS_APP_ROOT " + root);

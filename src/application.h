@@ -33,15 +33,18 @@ struct Application {
 
 // Finds the script of a handler run. Throws HttpError: 404 when nothing is
 // requested or the script is missing (or is a directory), 403 when it
-// resolves outside config.app_root or cannot be executed (not executable
-// without an interpreter, not readable with one). Throws ConfigError when
+// resolves outside config.app_root, is an nph- script (its own status line
+// cannot follow ours) or cannot be executed (not executable without an
+// interpreter, not readable with one). Throws ConfigError when
 // ACCESS_APP_ROOT is unset or not a directory.
 Application findApplication(const EnvLookup& env, const Config& config);
 
 // Replaces this process with the application: the CGI environment of a
 // direct run of the script (REDIRECT_-prefixed variables of the protected
-// location unprefixed, the handler's bookkeeping removed; REDIRECT_STATUS
-// kept when an interpreter runs it, as php-cgi demands), the working
+// location unprefixed, the handler's bookkeeping and its own ACCESS_*
+// settings removed, ACCESS_KEY_SECRET never handed on, CONTEXT_PREFIX and
+// CONTEXT_DOCUMENT_ROOT the location's; REDIRECT_STATUS kept when an
+// interpreter runs it, as php-cgi demands), the working
 // directory the script's, `header_lines` ("Name: value\r\n"...) written
 // first for Apache to merge with the application's, and `body`, when not
 // empty, as its stdin (the bytes the limiter read, handed back). Returns

@@ -83,7 +83,9 @@ Settings readSettingsFile(const std::string& path) {
   const auto fail = [&](const char* problem) {
     throw ConfigError("--settings " + path + ": " + problem);
   };
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO would otherwise wait for a writer; a regular
+  // file reads the same either way.
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) fail(std::strerror(errno));
   struct stat file_status {};
   std::string text;

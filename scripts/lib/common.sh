@@ -66,6 +66,29 @@ check_setting() {
   abort "--set $name: not a setting the conf knows (${SETTING_NAMES[*]})"
 }
 
+# guard_conf DIR EXTENSION INTERPRETER [LINE...] : the <Directory> block that
+# guards the scripts in DIR (README, "Protect an API"): those ending in
+# .EXTENSION, or all when it is empty, run by INTERPRETER or by themselves.
+# Each LINE goes in first. The two SetEnvIfExpr lines hand the location's
+# CONTEXT_PREFIX and CONTEXT_DOCUMENT_ROOT to the application (mod_setenvif).
+guard_conf() {
+  local dir=$1 extension=$2 interpreter=$3 line
+  shift 3
+  echo "<Directory \"$dir\">"
+  for line in "$@"; do echo "  $line"; done
+  if [ -n "$extension" ]; then
+    printf '  <FilesMatch "\\.%s$">\n    SetHandler access-limited\n  </FilesMatch>\n' "$extension"
+  else
+    echo "  SetHandler access-limited"
+  fi
+  echo "  SetEnv ACCESS_APP_ROOT \"$dir\""
+  [ -z "$interpreter" ] || echo "  SetEnv ACCESS_APP_INTERPRETER \"$interpreter\""
+  # shellcheck disable=SC2016 # $1 is the regex's group, for Apache
+  printf '  SetEnvIfExpr "%%{%s} =~ /(.*)/" ACCESS_%s=$1\n' CONTEXT_PREFIX CONTEXT_PREFIX \
+    CONTEXT_DOCUMENT_ROOT CONTEXT_DOCUMENT_ROOT
+  echo "</Directory>"
+}
+
 # Debian packages every task needs, by task. One list, so README and the
 # scripts cannot disagree.
 # shellcheck disable=SC2034 # used by the scripts that source this file

@@ -40,7 +40,7 @@ restore() {
   rm -rf "$APP_DIR"
   # deploy enables what the package's helper would not (an admin's earlier
   # a2dis*); -p leaves no marker of this test behind.
-  for module in cgid headers env actions; do
+  for module in cgid headers env actions setenvif; do
     if ! grep -qx "$module.load" <<<"$mods_before" && [ -e "/etc/apache2/mods-enabled/$module.load" ]; then
       a2dismod -q -f -p "$module" >/dev/null
     fi

@@ -27,6 +27,9 @@ echo "PWD=\$(pwd)"
 echo "BODY=\$(cat | sha256sum | cut -c1-16)"
 SCRIPT
 chmod 0755 "$APP/cgi/app.cgi"
+# The whole environment, but for what differs between any two requests.
+printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\nenv | grep -Ev "^(REMOTE_PORT|UNIQUE_ID)=" | sort\n' >"$APP/cgi/env.cgi"
+chmod 0755 "$APP/cgi/env.cgi"
 printf '#!/bin/sh\necho "outside" >>"%s"\nprintf "Content-Type: text/plain\\r\\n\\r\\nescaped\\n"\n' "$RUNS" >"$APP/outside/evil.cgi"
 chmod 0755 "$APP/outside/evil.cgi"
 ln -s "$APP/outside/evil.cgi" "$APP/cgi/link.cgi"
@@ -53,6 +56,8 @@ Alias /api "$APP/cgi"
   SetEnv ACCESS_APP_ROOT "$APP/cgi"
   SetEnv ACCESS_LIMIT 5
   SetEnv APP_ENV production
+  SetEnvIfExpr "%{CONTEXT_PREFIX} =~ /(.*)/" ACCESS_CONTEXT_PREFIX=\$1
+  SetEnvIfExpr "%{CONTEXT_DOCUMENT_ROOT} =~ /(.*)/" ACCESS_CONTEXT_DOCUMENT_ROOT=\$1
 </Directory>
 Alias /direct "$APP/cgi"
 <Location /direct>
@@ -126,6 +131,14 @@ http GET "$URL/direct/app.cgi/extra/x?app_id=first&q=1" -H 'X-Test: hello'
 direct=$(body | sed 's|/direct/|/X/|g')
 is "$guarded" "$direct" "the application sees what a direct run sees (SCRIPT_NAME, PATH_INFO, PATH_TRANSLATED, QUERY_STRING, REQUEST_URI, headers, cwd, the location's variables)"
 is "$(runs cgi)" 2 "one run each"
+http GET "$URL/api/env.cgi?app_id=env&q=1" -H 'X-Test: hello'
+body | sed 's|/api|/X|g' >"$WORK/env-guarded"
+http GET "$URL/direct/env.cgi?app_id=env&q=1" -H 'X-Test: hello'
+body | sed 's|/direct|/X|g' | grep -v '^ACCESS_CONTEXT_' >"$WORK/env-direct"
+is "$(diff "$WORK/env-direct" "$WORK/env-guarded" | grep '^[<>]' | tr '\n' ' ')" "" \
+  "the application's whole environment is a direct run's: no setting of the handler's own, CONTEXT_PREFIX and CONTEXT_DOCUMENT_ROOT the location's"
+like "$(grep '^CONTEXT_' "$WORK/env-guarded" | tr '\n' ' ')" "^CONTEXT_DOCUMENT_ROOT=$APP/cgi CONTEXT_PREFIX=/X \$" "CONTEXT_* name the location's alias"
+is "$(grep -c '^ACCESS_ROOT=' "$WORK/env-guarded")" 0 "the store's path is not handed on"
 
 # Bodies, byte for byte.
 post() { # post NAME URL CURL-ARGS... : the body's checksum must come back

@@ -49,5 +49,12 @@ like "$? $(cat "$WORK/bad.log")" '^1 run: --set ACCESS_LIMT: not a setting the c
   "a misspelt --set is refused, with the names it knows"
 "$PROJECT_ROOT/scripts/run" --no-install --port "$PORT" --state-dir "$STATE" --set 'ACCESS_LIMIT=5 6' >"$WORK/bad.log" 2>&1
 like "$? $(cat "$WORK/bad.log")" '^1 run: --set ACCESS_LIMIT=5 6: give NAME=VALUE' "a value with a space is refused"
+# A value written into the generated config cannot add directives to it.
+for option in --access-root --protect --include --state-dir; do
+  "$PROJECT_ROOT/scripts/run" --no-install --port "$PORT" --state-dir "$STATE" \
+    "$option" "$WORK"$'\nInclude /etc/passwd' >"$WORK/bad.log" 2>&1
+  like "$? $(head -n 1 "$WORK/bad.log")" '^1 run: ' "$option with a newline is refused before anything starts"
+done
+ok "$(grep -rqs 'Include /etc/passwd' "$STATE" "$WORK"/*/httpd.conf; [ $? -ne 0 ]; echo $?)" "and no config holds the injected line"
 
 done_testing

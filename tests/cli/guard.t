@@ -160,4 +160,15 @@ ok "$([ -d "$WORK/access/2001~3Adb8~3A~3A1" ]; echo $?)" "counted under the enco
 guarded /app.cgi ACCESS_KEY=remote-addr
 is "$(status)" 401 "no REMOTE_ADDR: 401"
 
+# An nph- script writes its own status line, which cannot follow the
+# limiter's header lines: refused, before anything is counted.
+cp "$APP/app.cgi" "$APP/nph-app.cgi"
+before=$(runs)
+guarded /nph-app.cgi QUERY_STRING='app_id=nph'
+is "$(status)" 403 "an nph- script: 403"
+like "$(body)" '"detail":"nph- scripts cannot run behind the limiter: /api/nph-app.cgi"' "the JSON detail says why"
+like "$ERR" 'nph-app.cgi is an nph- script' "and the log names the script"
+is "$(runs)" "$before" "the script did not run"
+ok "$([ ! -e "$WORK/access/nph" ]; echo $?)" "and the key was not counted"
+
 done_testing

@@ -48,4 +48,11 @@ like "$("$LIMITER" --help)" '--settings FILE' "--help documents --settings"
 cgi "$LIMITER" GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET QUERY_STRING=--settings+/x ACCESS_ROOT="$WORK/cgi-root"
 is "$(status)" 401 "a web server's run with '--settings' in its query answers the request (401: no key)"
 
+# A FIFO (or a device) is no settings file: refused at once, not waited on.
+mkfifo "$WORK/fifo"
+err=$(timeout 5 "$LIMITER" --settings "$WORK/fifo" --check-config 2>&1 >/dev/null); rc=$?
+is "$rc $err" "1 access-limiter: --settings $WORK/fifo: not a regular file" "a FIFO is refused at once, not waited on"
+err=$(timeout 5 "$LIMITER" --settings /dev/zero --check-config 2>&1 >/dev/null); rc=$?
+is "$rc $err" "1 access-limiter: --settings /dev/zero: not a regular file" "a device is refused"
+
 done_testing

@@ -43,7 +43,7 @@ helper_state_now() {
 }
 enabled_before=$(enabled_now)
 # The modules the package must enable, and later disable: those not enabled now.
-modules_to_enable=$(for module in cgid headers env actions; do
+modules_to_enable=$(for module in cgid headers env actions setenvif; do
   [ -e "/etc/apache2/mods-enabled/$module.load" ] || echo "$module"
 done)
 helper_state_before=$(helper_state_now)
@@ -186,7 +186,7 @@ if [ -n "$module" ]; then
   rm -f "$marker"
   is "$(enabled_now)" "$enabled_before" "after purge, the same confs and modules are enabled as before"
 else
-  skip "cgid, headers, env and actions were all enabled before: the admin-disabled module was NOT tested"
+  skip "cgid, headers, env, actions and setenvif were all enabled before: the admin-disabled module was NOT tested"
 fi
 
 # Purge never empties a file system mounted in the store (a GlusterFS
