@@ -245,14 +245,17 @@ KeyOutcome refusal(int status, std::string detail) {
   return outcome;
 }
 
-// The key standing for a header's value or an address (key.h encodeKey).
-KeyOutcome keyOfValue(const std::string& value, const std::string& what) {
+// The key standing for a header's value or an address (key.h encodeKey),
+// or, with `secret`, for a credential (key.h hashedKey).
+KeyOutcome keyOfValue(const std::string& value, const std::string& what,
+                      const std::optional<KeySecret>& secret) {
   if (value.empty()) return refusal(401, what + " is missing: the request must carry a key");
   KeyOutcome outcome;
   outcome.key = encodeKey(value);
   if (outcome.key.size() > kMaxKeyBytes)
     return refusal(400, what + " is too long to be a key: at most " +
                             std::to_string(kMaxKeyBytes) + " bytes once encoded");
+  if (secret) outcome.key = hashedKey(value, *secret);
   return outcome;
 }
 
@@ -289,9 +292,9 @@ KeyOutcome requestKey(const CgiInputs& inputs, const KeySource& source, bool gua
                              std::to_string(kMaxQueryBytes) + " bytes");
   if (source.kind == KeySource::Kind::kHeader)
     return keyOfValue(envString(inputs.env, headerVariable(source.name).c_str()),
-                      "the " + source.name + " header");
+                      "the " + source.name + " header", source.secret.value_or(KeySecret{}));
   if (source.kind == KeySource::Kind::kRemoteAddress)
-    return keyOfValue(envString(inputs.env, "REMOTE_ADDR"), "the client address");
+    return keyOfValue(envString(inputs.env, "REMOTE_ADDR"), "the client address", std::nullopt);
 
   const std::string& name = source.name;
   KeyParameterScan scan;

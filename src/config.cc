@@ -192,6 +192,14 @@ Config loadConfig(const EnvLookup& env) {
       reject("ACCESS_ROOT", v, "must be a directory of its own, not /");
   }
   if (const char* v = env("ACCESS_KEY")) config.key = parseKeySource("ACCESS_KEY", v);
+  if (const char* v = env("ACCESS_KEY_SECRET")) {
+    config.key.secret = parseKeySecret(v);
+    // The value is a secret: never repeated in a message.
+    if (!config.key.secret)
+      throw ConfigError("ACCESS_KEY_SECRET: must be " + std::to_string(kKeySecretHexDigits) +
+                        " hex digits (128 bits), such as the output of: "
+                        "od -An -tx1 -N16 /dev/urandom | tr -d ' \\n'");
+  }
   if (const char* v = env("ACCESS_WINDOW")) config.window_seconds = parseWindow("ACCESS_WINDOW", v);
   if (const char* v = env("ACCESS_KNOWN_KEYS_ONLY"))
     config.known_keys_only = parseSwitch("ACCESS_KNOWN_KEYS_ONLY", v);
@@ -230,7 +238,10 @@ std::string describeConfig(const Config& config) {
          "ACCESS_MAIL_COMMAND=" + config.mail_command + "\n" +
          "ACCESS_MAIL_INTERVAL=" + std::to_string(config.mail_interval_seconds) + "\n" +
          "ACCESS_APP_ROOT=" + config.app_root + "\n" +
-         "ACCESS_APP_INTERPRETER=" + config.app_interpreter + "\n";
+         "ACCESS_APP_INTERPRETER=" + config.app_interpreter + "\n" +
+         "ACCESS_KEY_SECRET=" +
+         (config.key.secret ? "set (fingerprint " + secretFingerprint(*config.key.secret) + ")"
+                            : std::string("unset")) + "\n";
 }
 
 }  // namespace access_limiter

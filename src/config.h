@@ -2,7 +2,10 @@
 
 #include <functional>
 #include <stdexcept>
+#include <optional>
 #include <string>
+
+#include "key.h"
 
 namespace access_limiter {
 
@@ -20,6 +23,9 @@ struct KeySource {
   enum class Kind { kParameter, kHeader, kRemoteAddress };
   Kind kind = Kind::kParameter;
   std::string name = "app_id";  // the parameter's or the header's name
+  // ACCESS_KEY_SECRET: a header's value is stored as its hash under this
+  // (key.h hashedKey); none set, under the all-zero key.
+  std::optional<KeySecret> secret;
 };
 
 // Milliseconds as seconds, as --check-config prints them: 1500 -> "1.5".

@@ -124,14 +124,34 @@ std::string hashName(const std::string& text) {
 // True when this report is to be mailed (see configureNotification); then
 // `note` says how many were held back since the last mail. Any trouble with
 // the state directory means mailing: a lost mail is worse than a repeat.
+// The package makes this as root, so no other user can take its name first.
+const char kPackagedMailDir[] = "/var/lib/access-limiter/mail";
+
+// True when `dir` is a directory of this user's that no one else may use.
+bool isOwnPrivateDirectory(const std::string& dir) {
+  struct stat st {};
+  return lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+         (st.st_mode & 0077) == 0;
+}
+
 bool mailDue(std::string_view message, std::string& note) {
   if (g_mail_interval_seconds <= 0) return true;
-  const std::string dir = "/tmp/access-limiter-mail-" + std::to_string(geteuid());
+  std::string dir = kPackagedMailDir;
+  if (!isOwnPrivateDirectory(dir)) {
+    const char* tmp = std::getenv("TMPDIR");
+    dir = std::string(tmp != nullptr && tmp[0] == '/' ? tmp : "/tmp") + "/access-limiter-mail-" +
+          std::to_string(geteuid());
+    if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return true;
+    if (!isOwnPrivateDirectory(dir)) {
+      // Another user made the name first: its markers cannot be trusted, and
+      // mailing every report would let a flood of failures fork a mailer
+      // each. Held back; every report is in the log.
+      logLine("mail held back: " + dir +
+              " is not this user's own private directory (another user made it?)");
+      return false;
+    }
+  }
   struct stat st {};
-  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return true;
-  if (lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-      (st.st_mode & 0077) != 0)
-    return true;
   const std::string cause = dir + "/" + hashName(causeOf(message) + "\n" + g_mail_scope);
   const long long slot = static_cast<long long>(time(nullptr)) / g_mail_interval_seconds;
   const int marker = open((cause + "-" + std::to_string(slot)).c_str(),

@@ -27,8 +27,12 @@ void logLine(std::string_view message);
 //
 // At most one mail per cause per `interval_seconds` (0: every one), decided
 // on this node without a lock: the first report of a cause in an interval
-// creates a marker (O_EXCL) in /tmp/access-limiter-mail-UID, later ones add
-// to a count of held-back reports, which the next mail states. A cause is
+// creates a marker (O_EXCL) in a directory of this user's alone, later ones
+// add to a count of held-back reports, which the next mail states. That
+// directory is /var/lib/access-limiter/mail (the package makes it), else
+// $TMPDIR/access-limiter-mail-UID (/tmp without TMPDIR), made on first use;
+// if another user made that name first, mail is held back (and says so in
+// the log) rather than sent for every report. A cause is
 // the message without its digits and parenthesised parts (paths), within
 // `scope` (the store's root). Fatal signals are always mailed.
 void configureNotification(const std::string& address, const std::string& mail_command,

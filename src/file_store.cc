@@ -19,8 +19,10 @@ namespace access_limiter {
 
 namespace {
 
-constexpr mode_t kDirectoryMode = 0775;
-constexpr mode_t kSlotMode = 0664;
+// The store's names are keys, and keys can be credentials: only the
+// store's owner (the web server's user) may list or read them.
+constexpr mode_t kDirectoryMode = 0700;
+constexpr mode_t kSlotMode = 0600;
 
 // Directories below the root are opened with these. O_PATH|O_NOFOLLOW opens
 // a symbolic link as itself, which O_DIRECTORY then refuses with ENOTDIR: a

@@ -49,7 +49,12 @@ std::string limiterHelp() {
          "\n"
          "A key parameter is 1 to " + std::to_string(kMaxKeyBytes) +
          " bytes of A-Z a-z 0-9 . _ ~ -, not starting with '.';\n"
-         "a header's value or an address becomes a key with other bytes as ~HH.\n"
+         "an address becomes a key with other bytes as ~HH; a header's value is a\n"
+         "client's credential, stored and shown only as its hash under ACCESS_KEY_SECRET\n"
+         "(h~ and 32 hex digits). A parameter key is refused (400) when the\n"
+         "application could read another value for it: a name PHP reads as the same\n"
+         "(app.id, \"app id\", app_id[]), the key twice or after ';', or, guarding, in\n"
+         "a form body (read if at most 4096 bytes; a larger one is a 413) or a cookie.\n"
          "\n"
          "Environment (Apache: SetEnv):\n"
          "  ACCESS_LIMIT         requests per key per window (1-" + std::to_string(kMaxLimit) +
@@ -63,6 +68,8 @@ std::string limiterHelp() {
          "                         NAME or param:NAME  a query or form parameter\n"
          "                         header:NAME         a request header, e.g. header:X-Api-Key\n"
          "                         remote-addr         the client's address\n"
+         "  ACCESS_KEY_SECRET    32 hex digits, the same on every node: header keys are\n"
+         "                       hashed under it (--check-config shows a fingerprint)\n"
          "  ACCESS_KNOWN_KEYS_ONLY  1 = a key not registered with --key add gets 401\n"
          "                       and writes nothing (default 0)\n"
          "  ACCESS_DRY_RUN       1 = count as usual but admit everything; the header\n"
@@ -83,7 +90,8 @@ std::string limiterHelp() {
          "  ACCESS_APP_INTERPRETER  guarding: the program that runs a script, e.g.\n"
          "                       /usr/bin/php-cgi (default: the script runs itself)\n"
          "In a guarded location, SetEnv values of the location (which reach the handler\n"
-         "as REDIRECT_ACCESS_*) come before those of the handler's own URL.\n"
+         "as REDIRECT_ACCESS_*) come before those of the handler's own URL. The\n"
+         "application gets only the location's ACCESS_*, never ACCESS_KEY_SECRET.\n"
          "\n"
          "Nodes sharing ACCESS_ROOT must keep their clocks within " +
          std::to_string(kClockSkewToleranceSeconds) + " s of each other (NTP).\n";

@@ -46,8 +46,7 @@ std::variant<KeyCommand, CommandResult> parseKeyWords(const std::vector<std::str
     return usageError(program, "'" + action + "': not add, remove or list");
   if (args.size() < 2) return usageError(program, action + " needs a KEY");
   command.key = args[1];
-  if (!isValidKey(command.key))
-    return usageError(program, action + " '" + command.key + "': " + keyRule());
+  if (command.key.empty()) return usageError(program, action + " needs a KEY, not ''");
   if (action == "remove") {
     if (args.size() != 2) return usageError(program, "remove takes one KEY");
     command.action = KeyCommand::Action::kRemove;
@@ -81,6 +80,22 @@ std::variant<KeyCommand, CommandResult> parseKeyWords(const std::vector<std::str
 
 }  // namespace
 
+std::optional<std::string> storedKeyOf(const std::string& word, const KeySource& source) {
+  if (source.kind != KeySource::Kind::kHeader) {
+    if (!isValidKey(word)) return std::nullopt;
+    return word;
+  }
+  if (isHashedKey(word)) return word;
+  if (word.empty() || encodeKey(word).size() > kMaxKeyBytes) return std::nullopt;
+  return hashedKey(word, source.secret.value_or(KeySecret{}));
+}
+
+std::string keyWordRule(const KeySource& source) {
+  if (source.kind != KeySource::Kind::kHeader) return keyRule();
+  return "must be the " + source.name + " header's value, at most " + std::to_string(kMaxKeyBytes) +
+         " bytes once encoded as a request's is";
+}
+
 std::string keyCommandHelp(const std::string& program) {
   return "Usage: " + program + " --key add KEY [--limit N | --unlimited | --blocked]\n" +
          "       " + program + " --key remove KEY\n" +
@@ -97,6 +112,9 @@ std::string keyCommandHelp(const std::string& program) {
          "  remove KEY          unregister KEY (under ACCESS_KNOWN_KEYS_ONLY=1 it then\n"
          "                      gets 401)\n"
          "  list                every registered key and its policy\n"
+         "Where keys come from a header (ACCESS_KEY=header:NAME), KEY is the client's\n"
+         "credential as it sends it, stored and shown only as its hash under\n"
+         "ACCESS_KEY_SECRET (\"h~\" and 32 hex digits; that form is accepted too).\n"
          "A key that starts with '-' goes after \"--\": --key add -- -h\n"
          "Exit status: 0 done, 1 the store failed or KEY was not registered,\n"
          "2 a bad command line (nothing was changed).\n";
@@ -161,11 +179,6 @@ CommandResult runKeyCommand(Store& store, const KeyCommand& command, const std::
 CommandResult runStatus(Store& store, Second now, const StatusSettings& settings,
                         const std::optional<std::string>& key, const std::string& program) {
   CommandResult result;
-  if (key && !isValidKey(*key)) {
-    result.exit_status = 2;
-    result.err = program + ": --status '" + *key + "': " + keyRule() + "\n";
-    return result;
-  }
   struct Row {
     std::string key;
     int used;  // -1: never counted (unlimited or blocked)

@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "collect_command.h"
+#include "config.h"
 #include "store.h"
 
 namespace access_limiter {
@@ -21,9 +22,19 @@ namespace access_limiter {
 struct KeyCommand {
   enum class Action { kAdd, kRemove, kList, kHelp };
   Action action = Action::kHelp;
-  std::string key;
+  std::string key;  // as given; storedKeyOf says which key it means
   KeyPolicy policy;  // for kAdd
 };
+
+// The stored key an operator means by `word` on the command line (--key,
+// --status). Keys from a header are credentials, stored hashed (key.h): the
+// word is the raw credential, or its stored form ("h~...", as --status
+// shows it). Otherwise the word is the key itself. nullopt when the word
+// can be no key (the request would have been refused).
+std::optional<std::string> storedKeyOf(const std::string& word, const KeySource& source);
+
+// What storedKeyOf accepts, in words, for its error messages.
+std::string keyWordRule(const KeySource& source);
 
 // Parses the words after --key. Wrong words give a CommandResult that exits
 // 2 and says why: the input is checked before anything changes.

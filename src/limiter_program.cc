@@ -110,6 +110,25 @@ int runOperatorCommand(Command command, int argc, char** argv, const std::string
     }
     return 0;
   }
+  // The key a command names, as the store keeps it.
+  std::optional<std::string> key;
+  if (keys && keys->action != KeyCommand::Action::kList) {
+    key = storedKeyOf(keys->key, config.key);
+    if (!key) {
+      std::fprintf(stderr, "%s: --key %s '%s': %s; see %s --key --help\n", kProgram,
+                   keys->action == KeyCommand::Action::kAdd ? "add" : "remove", keys->key.c_str(),
+                   keyWordRule(config.key).c_str(), kProgram);
+      return 2;
+    }
+    keys->key = *key;
+  } else if (command == Command::kStatus && argc > 2) {
+    key = storedKeyOf(argv[2], config.key);
+    if (!key) {
+      std::fprintf(stderr, "%s: --status '%s': %s\n", kProgram, argv[2],
+                   keyWordRule(config.key).c_str());
+      return 2;
+    }
+  }
   // A command about a store that is not there would report every key as
   // unregistered or idle: a typo or an unmounted volume must say so instead.
   // (--gc and --key list find out by listing the root.)
@@ -127,8 +146,6 @@ int runOperatorCommand(Command command, int argc, char** argv, const std::string
   if (keys) {
     result = runKeyCommand(store, *keys, kProgram);
   } else if (command == Command::kStatus) {
-    const std::optional<std::string> key =
-        argc > 2 ? std::optional<std::string>(argv[2]) : std::nullopt;
     result = runStatus(store, seams.clock.now(), {config.limit, config.window_seconds}, key,
                        kProgram);
   } else {

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "siphash.h"
+
 namespace access_limiter {
 
 namespace {
@@ -47,47 +49,12 @@ std::uint64_t fingerprintOf(std::uint64_t entry) {
   return entry & ~(kTakenMask | (kWindowMask << kTakenBits));
 }
 
-std::uint64_t rotateLeft(std::uint64_t x, int bits) { return (x << bits) | (x >> (64 - bits)); }
-
-// SipHash-2-4 (Aumasson and Bernstein): a keyed hash, so that without the
-// file's secret no one can choose keys that share an entry.
-std::uint64_t sipHash(std::uint64_t k0, std::uint64_t k1, const std::string& message) {
-  std::uint64_t v0 = k0 ^ 0x736f6d6570736575ull, v1 = k1 ^ 0x646f72616e646f6dull;
-  std::uint64_t v2 = k0 ^ 0x6c7967656e657261ull, v3 = k1 ^ 0x7465646279746573ull;
-  auto round = [&] {
-    v0 += v1, v1 = rotateLeft(v1, 13), v1 ^= v0, v0 = rotateLeft(v0, 32);
-    v2 += v3, v3 = rotateLeft(v3, 16), v3 ^= v2;
-    v0 += v3, v3 = rotateLeft(v3, 21), v3 ^= v0;
-    v2 += v1, v1 = rotateLeft(v1, 17), v1 ^= v2, v2 = rotateLeft(v2, 32);
-  };
-  auto absorb = [&](std::uint64_t m) {
-    v3 ^= m;
-    round();
-    round();
-    v0 ^= m;
-  };
-  const std::size_t length = message.size();
-  std::size_t at = 0;
-  for (; at + 8 <= length; at += 8) {
-    std::uint64_t m = 0;
-    for (int i = 7; i >= 0; --i) m = (m << 8) | static_cast<unsigned char>(message[at + i]);
-    absorb(m);
-  }
-  std::uint64_t last = static_cast<std::uint64_t>(length) << 56;
-  for (std::size_t i = 0; at + i < length; ++i)
-    last |= static_cast<std::uint64_t>(static_cast<unsigned char>(message[at + i])) << (8 * i);
-  absorb(last);
-  v2 ^= 0xff;
-  for (int i = 0; i < 4; ++i) round();
-  return v0 ^ v1 ^ v2 ^ v3;
-}
-
 std::uint64_t randomWord() {
   std::uint64_t word = 0;
   if (getrandom(&word, sizeof word, 0) != static_cast<ssize_t>(sizeof word)) {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);
-    word = sipHash(static_cast<std::uint64_t>(ts.tv_nsec), static_cast<std::uint64_t>(getpid()),
+    word = sipHash64(static_cast<std::uint64_t>(ts.tv_nsec), static_cast<std::uint64_t>(getpid()),
                    std::to_string(ts.tv_sec));
   }
   return word == 0 ? 1 : word;
@@ -189,7 +156,7 @@ SharedNodeCache::Slot SharedNodeCache::slotOf(const std::string& key) const {
   std::string message = scope_;
   message.push_back('\0');
   message += key;
-  const std::uint64_t h = sipHash(secret0_, secret1_, message);
+  const std::uint64_t h = sipHash64(secret0_, secret1_, message);
   std::uint64_t fingerprint = h >> kFingerprintShift;  // the top 20 bits; the index is the low ones
   if (fingerprint == 0) fingerprint = 1;
   const std::size_t index = h & (entriesOf(entry_bits_) - 1);

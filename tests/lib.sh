@@ -134,6 +134,12 @@ private_apache() {
   trap '"$PROJECT_ROOT/scripts/stop" --state-dir "$STATE" >/dev/null; rm -rf "$WORK"' EXIT
 }
 
+# apache_running_at STATE : a private Apache with that state directory runs.
+apache_running_at() {
+  local pid
+  pid=$(cat "$1/httpd.pid" 2>/dev/null) && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
 status() { printf '%s\n' "$OUT" | sed -n '1s/^Status: \([0-9]*\).*/\1/p'; }
 header() { printf '%s\n' "$OUT" | sed -n "1,/^\$/s/^$1: //p"; }
 body() { printf '%s\n' "$OUT" | sed '1,/^$/d'; }

@@ -41,7 +41,7 @@ run() {
 # --set NAME=VALUE; the package's settings file).
 SETTING_NAMES=(ACCESS_LIMIT ACCESS_ROOT ACCESS_KEY ACCESS_FAIL_OPEN ACCESS_WINDOW ACCESS_KNOWN_KEYS_ONLY
   ACCESS_DRY_RUN ACCESS_STORE_TIMEOUT ACCESS_NODE_CACHE ACCESS_ERROR_MAIL ACCESS_MAIL_COMMAND
-  ACCESS_MAIL_INTERVAL ACCESS_LIMITER_URL ACCESS_HEALTH_URL)
+  ACCESS_MAIL_INTERVAL ACCESS_KEY_SECRET ACCESS_LIMITER_URL ACCESS_HEALTH_URL)
 
 # check_setting NAME=VALUE : aborts unless NAME is one of SETTING_NAMES and
 # VALUE is one word an Apache Define can hold as it is. The programs check
@@ -56,6 +56,9 @@ check_setting() {
         ACCESS_ROOT | ACCESS_NODE_CACHE | ACCESS_MAIL_COMMAND)
           [[ $value == /* || ($name == ACCESS_NODE_CACHE && $value == off) ]] ||
             abort "--set $1: give an absolute path" ;;
+        ACCESS_KEY_SECRET)
+          [[ $value =~ ^[0-9a-fA-F]{32}$ ]] ||
+            abort "--set ACCESS_KEY_SECRET: give 32 hex digits, such as: od -An -tx1 -N16 /dev/urandom | tr -d ' \\n'" ;;
         *_URL)
           [[ $value =~ ^/[A-Za-z0-9/._~-]*$ ]] ||
             abort "--set $1: give a URL path: /, then letters, digits and / . _ ~ -" ;;
@@ -64,6 +67,63 @@ check_setting() {
     fi
   done
   abort "--set $name: not a setting the conf knows (${SETTING_NAMES[*]})"
+}
+
+# The store (ACCESS_ROOT) holds keys, which can be credentials, and policies,
+# which are trusted: only its owner (www-data when run as root, else the
+# user running the script) may read or write it, and a directory someone
+# else made, or a link to one, is never taken over.
+
+# The store's owner, as "user:group".
+store_owner() {
+  if [ "$(id -u)" -eq 0 ]; then echo www-data:www-data; else echo "$(id -un):$(id -gn)"; fi
+}
+
+# check_store DIR : aborts unless DIR is missing or a safe store: a real
+# directory (not a link) owned by root or the store's owner, and writable by
+# no one else.
+check_store() {
+  local dir=$1 owner_uid dir_uid mode
+  owner_uid=$(id -u "$(store_owner | cut -d: -f1)")
+  if [ -L "$dir" ]; then
+    abort "ACCESS_ROOT $dir is a symbolic link: refused (a store is never reached through a link someone could have planted); give the directory itself"
+  fi
+  [ -e "$dir" ] || return 0
+  [ -d "$dir" ] || abort "ACCESS_ROOT $dir exists and is not a directory"
+  dir_uid=$(stat -c %u "$dir")
+  mode=$(stat -c %a "$dir")
+  if [ "$dir_uid" -ne "$owner_uid" ] && { [ "$dir_uid" -ne 0 ] || [ "$(id -u)" -ne 0 ]; }; then
+    abort "ACCESS_ROOT $dir belongs to uid $dir_uid, not to $(store_owner | cut -d: -f1) or root: refused (its owner could have planted keys or policies in it); remove it or give another directory"
+  fi
+  if (((8#$mode & 8#022) != 0)); then
+    abort "ACCESS_ROOT $dir is writable by others (mode $mode): refused (they could have planted keys or policies in it); remove it or give another directory"
+  fi
+}
+
+# make_store DIR [--hand-over] : after check_store, creates DIR if missing
+# (never through a link: mkdir refuses an existing name), owned by the
+# store's owner and closed to others (0700); an existing DIR of the owner's
+# is closed to others too. --hand-over also gives the owner an existing DIR
+# root made, and what is inside and owned by another (links themselves,
+# never what they point to), for a store an earlier root run left.
+make_store() {
+  local dir=$1 owner
+  owner=$(store_owner)
+  check_store "$dir"
+  if [ ! -e "$dir" ]; then
+    mkdir -p "$(dirname "$dir")"
+    mkdir -m 0700 "$dir" || abort "could not create ACCESS_ROOT $dir"
+    [ "$(id -u)" -ne 0 ] || chown -h "$owner" "$dir"
+  elif [ "${2:-}" = --hand-over ] && [ "$(id -u)" -eq 0 ]; then
+    chown -h "$owner" "$dir"
+    find "$dir" -xdev -mindepth 1 ! -user "${owner%%:*}" -exec chown -h "$owner" {} +
+  fi
+  [ "$(stat -c %U "$dir")" != "${owner%%:*}" ] || chmod 0700 "$dir"
+}
+
+# Prints a new cluster secret for ACCESS_KEY_SECRET: 128 random bits in hex.
+new_key_secret() {
+  od -An -tx1 -N16 /dev/urandom | tr -d ' \n'
 }
 
 # guard_conf DIR EXTENSION INTERPRETER [LINE...] : the <Directory> block that

@@ -3,11 +3,25 @@
 # Usage: . "$(dirname "$0")/lib/private-apache.sh"   (after lib/common.sh)
 #
 # Gives: STATE_DIR (from --state-dir or ACCESS_STATE_DIR), apache_conf,
-# apache_pid, apache_running, stop_private_apache, start_collector.
+# check_state_dir, apache_pid, apache_running, stop_private_apache, start_collector.
 
 STATE_DIR=${ACCESS_STATE_DIR:-${TMPDIR:-/tmp}/access-limiter-$(id -u)}
 
 apache_conf() { echo "$STATE_DIR/httpd.conf"; }
+
+# Aborts unless the state directory is missing or this user's own, a real
+# directory no one else may write: Apache reads its config as root, and
+# scripts/stop signals the pids it holds, so one another user made (in
+# /tmp, say) is refused, never used.
+check_state_dir() {
+  if [ -L "$STATE_DIR" ] || { [ -e "$STATE_DIR" ] && [ ! -d "$STATE_DIR" ]; }; then
+    abort "the state directory $STATE_DIR is a link or not a directory: refused"
+  fi
+  [ -e "$STATE_DIR" ] || return 0
+  if [ "$(stat -c %u "$STATE_DIR")" -ne "$(id -u)" ] || (((8#$(stat -c %a "$STATE_DIR") & 8#022) != 0)); then
+    abort "the state directory $STATE_DIR is not this user's own, or others may write it: refused"
+  fi
+}
 
 # The running instance's pid, or nothing.
 apache_pid() {

@@ -252,6 +252,20 @@ if command -v /usr/sbin/sshd >/dev/null && command -v ssh >/dev/null; then
   http GET "$URL?app_id=over-ssh"
   is "$(status) $(header RateLimit-Policy)" '200 "default";q=5;w=1' "the Apache deployed into over ssh serves the new settings"
   ok "$([ -z "$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'access-deploy.*' -newer "$WORK/nodes")" ]; echo $?)" "deploy --inventory leaves no bundle behind"
+  # One cluster secret: the first node's, kept; never on a command line.
+  secret_of_node() { sed -n 's/^Define ACCESS_KEY_SECRET \([0-9a-f]\{32\}\)$/\1/p' /etc/access-limiter/settings.conf; }
+  secret=$(secret_of_node)
+  like "$secret" '^[0-9a-f]{32}$' "the node has an ACCESS_KEY_SECRET"
+  is "$(stat -c '%a %U %G' /etc/access-limiter/settings.conf)" "640 root www-data" "in settings only root and www-data can read"
+  ok "$(! grep -q "$secret" "$WORK/ssh.log"; echo $?)" "the secret is not printed"
+  "$DEPLOY" --inventory "$WORK/nodes" --set ACCESS_LIMIT=5 --set "ACCESS_ROOT=$ROOT" >"$WORK/ssh-again.log" 2>&1
+  is "$? $(secret_of_node)" "0 $secret" "deploying again gives the nodes the first node's secret"
+  echo 0123456789abcdef0123456789abcdef >"$WORK/cluster-secret"
+  "$DEPLOY" --inventory "$WORK/nodes" --key-secret-file "$WORK/cluster-secret" --set ACCESS_LIMIT=5 \
+    --set "ACCESS_ROOT=$ROOT" >"$WORK/ssh-secret.log" 2>&1
+  is "$? $(secret_of_node)" "0 0123456789abcdef0123456789abcdef" "--key-secret-file gives every node that secret"
+  like "$(runuser -u www-data -- /usr/lib/cgi-bin/access-limiter --settings /etc/access-limiter/settings.conf --check-config)" \
+    'ACCESS_KEY_SECRET=set \(fingerprint [0-9a-f]{8}\)' "and the programs read it (www-data can)"
   "$DEPLOY" --inventory "$WORK/nodes" --remove >"$WORK/ssh-remove.log" 2>&1
   ok $? "deploy --inventory --remove exits 0"
   ok "$([ ! -e /usr/lib/cgi-bin/access-limiter ]; echo $?)" "deploy --inventory --remove uninstalls over ssh"

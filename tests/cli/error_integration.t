@@ -121,4 +121,31 @@ done
 wait_for_mails 3
 is "$(mails)" 3 "ACCESS_MAIL_INTERVAL=0: every failure is mailed"
 
+# The throttle's directory taken first by another user (in a shared /tmp):
+# its markers cannot be trusted, and a mailer per failing request is what
+# the throttle prevents. Mail is held back and the log says why.
+if [ "$(id -u)" -eq 0 ]; then
+  for squat in dir link; do
+    mkdir -p "$WORK/tmp-$squat"
+    if [ "$squat" = dir ]; then
+      install -d -m 0777 -o nobody "$WORK/tmp-$squat/access-limiter-mail-0"
+    else
+      install -d -m 0700 "$WORK/elsewhere"
+      ln -s "$WORK/elsewhere" "$WORK/tmp-$squat/access-limiter-mail-0"
+    fi
+    : >"$WORK/mails"
+    : >"$WORK/squat.log"
+    for i in 1 2 3 4 5; do
+      env "${storm_env[@]}" TMPDIR="$WORK/tmp-$squat" ACCESS_MAIL_INTERVAL=600 QUERY_STRING="app_id=squat$i" \
+        "$LIMITER" >/dev/null 2>>"$WORK/squat.log"
+    done
+    sleep 1
+    is "$(mails)" 0 "a mail directory another user made first ($squat): no mailer per failing request"
+    is "$(grep -c 'mail held back: .*access-limiter-mail-0 is not this user' "$WORK/squat.log")" 5 "each report says in the log why no mail went out ($squat)"
+    is "$(find "$WORK/elsewhere" "$WORK/tmp-$squat" -mindepth 1 -newer "$WORK/mails" 2>/dev/null | wc -l)" 0 "nothing was written into it ($squat)"
+  done
+else
+  skip "not root: a mail directory owned by another user was NOT tested"
+fi
+
 done_testing

@@ -149,7 +149,8 @@ is "$(runs)" "$before" "none of the above ran anything"
 # Keys from a header and from the client's address, made safe.
 guarded /app.cgi ACCESS_KEY=header:X-Api-Key HTTP_X_API_KEY='sk+a/b==' REDIRECT_ACCESS_LIMIT=1
 is "$(app_status)" 201 "a key from the X-Api-Key header"
-ok "$([ -d "$WORK/access/sk~2Ba~2Fb~3D~3D" ]; echo $?)" "counted under its encoded value"
+ok "$(find "$WORK/access" -mindepth 1 -maxdepth 1 -name 'h~*' | grep -Eq '/h~[0-9a-f]{32}$'; echo $?)" "counted under its hash"
+is "$(find "$WORK/access" -name '*sk*' | wc -l)" 0 "the credential itself is nowhere in the store"
 guarded /app.cgi ACCESS_KEY=header:X-Api-Key HTTP_X_API_KEY='sk+a/b==' REDIRECT_ACCESS_LIMIT=1
 is "$(status)" 429 "the same header value is the same key"
 guarded /app.cgi ACCESS_KEY=header:X-Api-Key

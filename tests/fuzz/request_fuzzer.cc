@@ -1,14 +1,16 @@
 // libFuzzer harness over everything a request controls: REQUEST_METHOD,
-// QUERY_STRING, CONTENT_TYPE, CONTENT_LENGTH and the body, through request
-// parsing (our guards, then cgicc), key validation and the error answer.
+// QUERY_STRING, CONTENT_TYPE, CONTENT_LENGTH, HTTP_COOKIE and the body,
+// through request parsing (our guards, the form scanner, cgicc's decoding),
+// key validation and the error answer.
 //
-// Input: the five fields separated by '\n' (a missing field is unset; the
+// Input: the six fields separated by '\n' (a missing field is unset; the
 // body takes the rest, newlines included). The input's length picks the mode
 // (endpoint or guarding an application) and the key's source (parameter,
 // header, client address; the last two take QUERY_STRING's text as their
 // value). Properties checked:
 //   - a request either yields a key or raises an HttpError, nothing else;
 //   - a yielded key is valid, so it is one path component inside ACCESS_ROOT;
+//   - a key from a header is only ever its hash;
 //   - a refusal is a 4xx (405, 411-415 or 400/401), never a 5xx or a crash;
 //   - its rendered answer is a CGI response whose body is valid JSON;
 //   - guarding, every body byte read is kept for the application.
@@ -38,7 +40,7 @@ namespace {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const char* const kFields[] = {"REQUEST_METHOD", "QUERY_STRING", "CONTENT_TYPE",
-                                        "CONTENT_LENGTH"};
+                                        "CONTENT_LENGTH", "HTTP_COOKIE"};
   const std::string input(reinterpret_cast<const char*>(data), size);
   std::map<std::string, std::string> env;
   size_t at = 0;
@@ -52,8 +54,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string body = at <= input.size() ? input.substr(at) : std::string();
   const bool guarding = size % 2 == 1;
   KeySource source;
-  if ((size / 2) % 3 == 1) source = KeySource{KeySource::Kind::kHeader, "X-Api-Key"};
-  if ((size / 2) % 3 == 2) source = KeySource{KeySource::Kind::kRemoteAddress, ""};
+  if ((size / 2) % 3 == 1) source = KeySource{KeySource::Kind::kHeader, "X-Api-Key", std::nullopt};
+  if ((size / 2) % 3 == 2) source = KeySource{KeySource::Kind::kRemoteAddress, "", std::nullopt};
   if (env.count("QUERY_STRING") != 0) env["HTTP_X_API_KEY"] = env["REMOTE_ADDR"] = env["QUERY_STRING"];
   size_t offset = 0;
 
@@ -95,6 +97,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (!isValidKey(key)) violated("an accepted key is valid");
       if (key.find('/') != std::string::npos || key.front() == '.')
         violated("an accepted key stays one component inside ACCESS_ROOT");
+      if (source.kind == KeySource::Kind::kHeader && !isHashedKey(key))
+        violated("a key from a header is only ever its hash");
     }
   } catch (const HttpError& e) {
     checkRefusal(e.status(), responseForException(std::current_exception()));

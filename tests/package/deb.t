@@ -102,7 +102,10 @@ ok $? "its conf is enabled"
 like "$(cat "$WORK/apt.log")" 'apache2_invoke: Enable configuration access-limiter' "through apache2-maintscript-helper"
 is "$(cat /var/lib/access-limiter/enabled-modules)" "$modules_to_enable" "it enabled, and wrote down, exactly the modules that were not enabled"
 like "$(grep -v '^#' "$SETTINGS")" "^Define ACCESS_ROOT $STORE\$" "the settings were created, with the store in /var/lib"
-is "$(stat -c %U "$STORE")" www-data "the store belongs to www-data"
+is "$(stat -c '%U %a' "$STORE")" "www-data 700" "the store belongs to www-data, closed to others"
+like "$(grep '^Define ACCESS_KEY_SECRET' "$SETTINGS")" '^Define ACCESS_KEY_SECRET [0-9a-f]{32}$' "the first install made a cluster secret"
+is "$(stat -c '%a %U %G' "$SETTINGS")" "640 root www-data" "the settings, which hold it, are root's and www-data's to read"
+is "$(stat -c '%U %a' /var/lib/access-limiter/mail)" "www-data 700" "the mail throttle has a directory no other user can take first"
 ok "$([ -L "$TIMER_LINK" ]; echo $?)" "the collector's timer is enabled"
 # invoke-rc.d refuses restarts without an init (this container): the
 # restart a newly enabled mod_cgid needs is the one systemd would do.

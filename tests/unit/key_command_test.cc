@@ -35,7 +35,7 @@ BOOST_AUTO_TEST_CASE(good_words_make_a_command) {
 
 BOOST_AUTO_TEST_CASE(bad_words_exit_2_and_say_why) {
   const std::vector<std::vector<std::string>> cases = {
-      {}, {"add"}, {"delete", "k"}, {"add", "a/b"}, {"add", "k", "--limit"},
+      {}, {"add"}, {"add", ""}, {"delete", "k"}, {"add", "k", "--limit"},
       {"add", "k", "--limit", "0"}, {"add", "k", "--unlimited", "--blocked"}, {"list", "x"},
       {"remove", "k", "k"}};
   for (const auto& words : cases) {
@@ -45,6 +45,25 @@ BOOST_AUTO_TEST_CASE(bad_words_exit_2_and_say_why) {
     BOOST_TEST(result->exit_status == 2);
     BOOST_TEST(result->err.find("see access-limiter --key --help") != std::string::npos);
   }
+}
+
+BOOST_AUTO_TEST_CASE(an_operator_names_a_key_as_a_request_would_count_it) {
+  KeySource parameter;
+  BOOST_TEST(storedKeyOf("k.1", parameter).value_or("none") == "k.1");
+  BOOST_TEST(!storedKeyOf("a/b", parameter));
+  BOOST_TEST(!storedKeyOf("../escape", parameter));
+  KeySource header;
+  header.kind = KeySource::Kind::kHeader;
+  header.name = "X-Api-Key";
+  header.secret = parseKeySecret("000102030405060708090a0b0c0d0e0f");
+  const std::optional<std::string> stored = storedKeyOf("sk+live/AbC==", header);
+  BOOST_TEST_REQUIRE(stored.has_value());
+  BOOST_TEST(isHashedKey(*stored));
+  BOOST_TEST(stored->find("sk") == std::string::npos);
+  BOOST_TEST(storedKeyOf(*stored, header).value_or("none") == *stored);  // the form --status shows
+  header.secret = parseKeySecret("ffffffffffffffffffffffffffffffff");
+  BOOST_TEST(storedKeyOf("sk+live/AbC==", header).value_or("none") != *stored);
+  BOOST_TEST(!storedKeyOf(std::string(200, 'x'), header));
 }
 
 BOOST_AUTO_TEST_CASE(status_lists_the_busiest_first) {
