@@ -4,7 +4,8 @@
 
 #include <cstddef>
 
-#include "limiter.h"
+#include "bounds.h"
+#include "clock.h"
 
 namespace access_limiter {
 

@@ -2,7 +2,7 @@
 
 #include "clock.h"
 #include "key.h"
-#include "limiter.h"
+#include "bounds.h"
 
 namespace access_limiter {
 

@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "key.h"
-#include "limiter.h"
+#include "bounds.h"
 
 namespace access_limiter {
 

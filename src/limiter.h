@@ -5,14 +5,11 @@
 #include <optional>
 
 #include "clock.h"
+#include "bounds.h"
 #include "node_cache.h"
 #include "store.h"
 
 namespace access_limiter {
-
-// Upper bound of ACCESS_LIMIT: one file per admission, so a limit is also a
-// number of files per key per second.
-inline constexpr int kMaxLimit = 100000;
 
 // What is known about one key when a request is decided.
 struct WindowState {

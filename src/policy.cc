@@ -1,6 +1,6 @@
 #include "policy.h"
 
-#include "limiter.h"
+#include "bounds.h"
 
 namespace access_limiter {
 
