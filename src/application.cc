@@ -47,8 +47,13 @@ bool isSetting(const std::string& name) { return name.compare(0, 7, "ACCESS_") =
 const char kContextPrefix[] = "ACCESS_CONTEXT_PREFIX";
 const char kContextDocumentRoot[] = "ACCESS_CONTEXT_DOCUMENT_ROOT";
 
-// Never handed to an application, wherever it was set.
-bool isSecret(const std::string& name) { return name == "ACCESS_KEY_SECRET"; }
+// A name without its REDIRECT_ prefixes: each internal redirect (the
+// Action's, or a script's local "Location:" redirect) adds one.
+std::string withoutRedirects(const std::string& name) {
+  std::size_t at = 0;
+  while (name.compare(at, kRedirectPrefixBytes, kRedirectPrefix) == 0) at += kRedirectPrefixBytes;
+  return name.substr(at);
+}
 
 [[noreturn]] void refuse(int status, const std::string& detail, const std::string& cause) {
   logLine("refused to run an application: " + cause);
@@ -71,9 +76,15 @@ std::vector<std::string> applicationEnvironment(const Application& app, bool int
     if (equals == std::string::npos) continue;
     const std::string name = text.substr(0, equals);
     const std::string value = text.substr(equals + 1);
+    const std::string bare = withoutRedirects(name);
+    // ACCESS_KEY_SECRET never, at any depth; below the first redirect, no
+    // setting at all: those are a handler's own, from an earlier run (a
+    // guarded script's local redirect), never a location's for this script.
+    if (bare == "ACCESS_KEY_SECRET") continue;
+    if (isSetting(bare) && bare.size() + kRedirectPrefixBytes < name.size()) continue;
     if (name.compare(0, kRedirectPrefixBytes, kRedirectPrefix) == 0) {
       const std::string unprefixed = name.substr(kRedirectPrefixBytes);
-      if (!isRedirectRecord(unprefixed) && !isSecret(unprefixed))
+      if (!isRedirectRecord(unprefixed))
         of_location[unprefixed] = value;
       else if (interpreted && unprefixed == "STATUS")
         vars[name] = value;  // php-cgi's cgi.force_redirect wants it

@@ -172,60 +172,84 @@ std::string formTooLargeToCheck(const std::string& name) {
          "put large uploads where the key is a header (ACCESS_KEY=header:NAME)";
 }
 
-const char kMultipartFormType[] = "multipart/form-data";
-
-// The names of a multipart form's fields: the name= of each
-// Content-Disposition line, quoted or not. Any line of the body that looks
-// like one counts, so a file's content may only add names, never hide one.
+// Every name a multipart body could give a field, read generously: the
+// value after each "name", optional blanks, "=" and optional blanks,
+// anywhere in the body (in any header line, folded or not, or in a file's
+// content: such a name can only add a refusal, never hide a field). A
+// quoted value runs to its quote or the end of its line, with backslashes
+// dropped (PHP's parser unescapes them); an unquoted one ends at ';', ','
+// or a blank. PHP, Perl's CGI.pm and Python parse part headers each their
+// own way, so matching one of them exactly would leave gaps for the others.
 std::vector<std::string> multipartFieldNames(const std::string& body) {
-  static const std::string kDisposition = "content-disposition:";
+  const auto blank = [](char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+  };
   std::vector<std::string> names;
-  std::size_t line_start = 0;
-  while (line_start < body.size()) {
-    std::size_t line_end = body.find('\n', line_start);
-    if (line_end == std::string::npos) line_end = body.size();
-    const std::string original = body.substr(line_start, line_end - line_start);
-    line_start = line_end + 1;
-    std::string line = original;
-    for (char& c : line)
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (line.compare(0, kDisposition.size(), kDisposition) != 0) continue;
-    for (std::size_t at = line.find("name="); at != std::string::npos; at = line.find("name=", at + 1)) {
-      if (at > 0 && line[at - 1] != ' ' && line[at - 1] != ';' && line[at - 1] != '\t') continue;
-      std::size_t value_start = at + 5;
-      std::size_t value_end;
-      if (value_start < original.size() && original[value_start] == '"') {
-        ++value_start;
-        value_end = original.find('"', value_start);
-      } else {
-        value_end = original.find_first_of("; \t\r", value_start);
-      }
-      if (value_end == std::string::npos) value_end = original.size();
-      names.push_back(original.substr(value_start, value_end - value_start));
+  for (std::size_t at = 0; at + 4 <= body.size(); ++at) {
+    if (!((body[at] | 0x20) == 'n' && (body[at + 1] | 0x20) == 'a' && (body[at + 2] | 0x20) == 'm' &&
+          (body[at + 3] | 0x20) == 'e'))
+      continue;
+    std::size_t i = at + 4;
+    while (i < body.size() && blank(body[i])) ++i;
+    if (i >= body.size() || body[i] != '=') continue;
+    ++i;
+    while (i < body.size() && blank(body[i])) ++i;
+    std::string name;
+    if (i < body.size() && (body[i] == '"' || body[i] == '\'')) {
+      const char quote = body[i++];
+      for (; i < body.size() && body[i] != quote && body[i] != '\r' && body[i] != '\n'; ++i)
+        if (body[i] != '\\') name += body[i];
+    } else {
+      for (; i < body.size() && !blank(body[i]) && body[i] != ';' && body[i] != ','; ++i)
+        if (body[i] != '\\') name += body[i];
     }
+    names.push_back(name);
   }
   return names;
 }
 
+// How a guarded request's body is read for keys. Applications differ in
+// what they take for a form: PHP a urlencoded or multipart/form-data type;
+// Perl's CGI.pm a type that starts as a form's does, or none at all;
+// Python's cgi any multipart type, and a POST without a type as a form. So
+// the limiter reads as a form whatever any of them would.
+enum class GuardedBody { kNotAForm, kUrlencoded, kMultipart };
+
+GuardedBody guardedBodyKind(const std::string& content_type) {
+  const std::size_t start = content_type.find_first_not_of(" \t");
+  if (start == std::string::npos) return GuardedBody::kUrlencoded;
+  std::string type = content_type.substr(start);
+  for (char& c : type)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  if (type.compare(0, sizeof kFormType - 1, kFormType) == 0) return GuardedBody::kUrlencoded;
+  if (type.compare(0, 10, "multipart/") == 0) return GuardedBody::kMultipart;
+  return GuardedBody::kNotAForm;
+}
+
 // The name of a cookie an application could read as the key parameter
-// `name` with a value other than `key`, or "". Cookies are split at ';'
-// (and ',', as old PHP did); names are checked as sent and decoded.
+// `name` in another way than as `key` itself: under another spelling (an
+// array, say) or with another value. Cookies are split at ';' (PHP) and,
+// for other parsers, at ',' too; names are checked as sent and decoded.
 std::string cookieReadAsKey(const std::string& cookies, const std::string& name,
                             const std::string& key) {
-  std::size_t start = 0;
-  while (start < cookies.size()) {
-    std::size_t end = cookies.find_first_of(";,", start);
-    if (end == std::string::npos) end = cookies.size();
-    const std::string cookie = cookies.substr(start, end - start);
-    start = end + 1;
-    const std::size_t equals = cookie.find('=');
-    std::string raw_name = cookie.substr(0, equals);
-    raw_name.erase(0, raw_name.find_first_not_of(" \t"));
-    const std::string value =
-        equals == std::string::npos ? std::string() : cookie.substr(equals + 1);
-    const bool read_as_key =
-        readAsParameter(raw_name, name) || readAsParameter(cgicc::form_urldecode(raw_name), name);
-    if (read_as_key && value != key && cgicc::form_urldecode(value) != key) return raw_name;
+  for (const char* separators : {";", ";,"}) {
+    std::size_t start = 0;
+    while (start < cookies.size()) {
+      std::size_t end = cookies.find_first_of(separators, start);
+      if (end == std::string::npos) end = cookies.size();
+      const std::string cookie = cookies.substr(start, end - start);
+      start = end + 1;
+      const std::size_t equals = cookie.find('=');
+      std::string raw_name = cookie.substr(0, equals);
+      raw_name.erase(0, raw_name.find_first_not_of(" \t"));
+      const std::string decoded_name = cgicc::form_urldecode(raw_name);
+      if (!readAsParameter(raw_name, name) && !readAsParameter(decoded_name, name)) continue;
+      const std::string value =
+          equals == std::string::npos ? std::string() : cookie.substr(equals + 1);
+      const bool the_key_itself = (raw_name == name || decoded_name == name) &&
+                                  (value == key || cgicc::form_urldecode(value) == key);
+      if (!the_key_itself) return raw_name;
+    }
   }
   return std::string();
 }
@@ -305,10 +329,10 @@ KeyOutcome requestKey(const CgiInputs& inputs, const KeySource& source, bool gua
     // The application's body: a form is read (and handed back byte for
     // byte, CgiInputs::body_kept) so that no key in it goes uncounted;
     // any other body is the application's alone.
-    const std::string type = mediaType(envString(inputs.env, "CONTENT_TYPE"));
-    if (type == kFormType) {
+    const GuardedBody kind = guardedBodyKind(envString(inputs.env, "CONTENT_TYPE"));
+    if (kind == GuardedBody::kUrlencoded) {
       scanForKey(readBoundedBody(inputs, formTooLargeToCheck(name), false), name, scan);
-    } else if (type == kMultipartFormType) {
+    } else if (kind == GuardedBody::kMultipart) {
       for (const std::string& field :
            multipartFieldNames(readBoundedBody(inputs, formTooLargeToCheck(name), false)))
         if (readAsParameter(field, name))
@@ -330,8 +354,8 @@ KeyOutcome requestKey(const CgiInputs& inputs, const KeySource& source, bool gua
                                              scan.values.front());
         !cookie.empty())
       return refusal(400, "a cookie named \"" + cookie + "\" would be read as " + name +
-                              " with another value (PHP's $_REQUEST can include cookies); "
-                              "the key must be given once");
+                              " in another way than the counted key (PHP's $_REQUEST can "
+                              "include cookies); the key must be given once");
   }
   KeyOutcome outcome;
   outcome.key = scan.values.front();

@@ -92,13 +92,13 @@ std::optional<std::string> storedKeyOf(const std::string& word, const KeySource&
 
 std::string keyWordRule(const KeySource& source) {
   if (source.kind != KeySource::Kind::kHeader) return keyRule();
-  return "must be the " + source.name + " header's value, at most " + std::to_string(kMaxKeyBytes) +
+  return "must be a header's value, at most " + std::to_string(kMaxKeyBytes) +
          " bytes once encoded as a request's is";
 }
 
 std::string keyCommandHelp(const std::string& program) {
-  return "Usage: " + program + " --key add KEY [--limit N | --unlimited | --blocked]\n" +
-         "       " + program + " --key remove KEY\n" +
+  return "Usage: " + program + " --key add KEY [--limit N | --unlimited | --blocked] [--header]\n" +
+         "       " + program + " --key remove KEY [--header]\n" +
          "       " + program + " --key list\n" +
          "\n"
          "Registers keys in the shared store (ACCESS_ROOT): every node sees a change\n"
@@ -115,6 +115,8 @@ std::string keyCommandHelp(const std::string& program) {
          "Where keys come from a header (ACCESS_KEY=header:NAME), KEY is the client's\n"
          "credential as it sends it, stored and shown only as its hash under\n"
          "ACCESS_KEY_SECRET (\"h~\" and 32 hex digits; that form is accepted too).\n"
+         "  --header            KEY is a header's value, whatever ACCESS_KEY says: for\n"
+         "                      locations that set ACCESS_KEY=header:NAME themselves\n"
          "A key that starts with '-' goes after \"--\": --key add -- -h\n"
          "Exit status: 0 done, 1 the store failed or KEY was not registered,\n"
          "2 a bad command line (nothing was changed).\n";
@@ -128,9 +130,22 @@ std::variant<KeyCommand, CommandResult> parseKeyCommand(const std::vector<std::s
   if (std::find(args.begin(), options_end, "--help") != options_end ||
       std::find(args.begin(), options_end, "-h") != options_end)
     return command;
-  std::vector<std::string> words(args.begin(), options_end);
+  std::vector<std::string> words;
+  bool header = false;
+  for (auto word = args.begin(); word != options_end; ++word) {
+    if (*word == "--header")
+      header = true;
+    else
+      words.push_back(*word);
+  }
   if (options_end != args.end()) words.insert(words.end(), options_end + 1, args.end());
-  return parseKeyWords(words, program);
+  auto parsed = parseKeyWords(words, program);
+  if (auto* parsed_command = std::get_if<KeyCommand>(&parsed)) {
+    if (header && parsed_command->action == KeyCommand::Action::kList)
+      return usageError(program, "list takes no --header");
+    parsed_command->header = header;
+  }
+  return parsed;
 }
 
 CommandResult runKeyCommand(Store& store, const KeyCommand& command, const std::string& program) {

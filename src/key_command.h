@@ -15,14 +15,17 @@ namespace access_limiter {
 // --key ACTION ..., from a shell: the operator's registry of keys, kept in
 // the shared store, so a change made on one node is seen by all within a
 // second, without reloading Apache.
-//   add KEY [--limit N | --unlimited | --blocked]   register (or change) a key
-//   remove KEY                                      unregister it
+//   add KEY [--limit N | --unlimited | --blocked] [--header]   register (or change) a key
+//   remove KEY [--header]                           unregister it
 //   list                                            every registered key
 //   --help                                          the usage
 struct KeyCommand {
   enum class Action { kAdd, kRemove, kList, kHelp };
   Action action = Action::kHelp;
   std::string key;  // as given; storedKeyOf says which key it means
+  // --header: KEY is a header's value (a credential), whatever ACCESS_KEY
+  // says: for locations that set their own ACCESS_KEY=header:NAME.
+  bool header = false;
   KeyPolicy policy;  // for kAdd
 };
 

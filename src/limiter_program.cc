@@ -113,11 +113,13 @@ int runOperatorCommand(Command command, int argc, char** argv, const std::string
   // The key a command names, as the store keeps it.
   std::optional<std::string> key;
   if (keys && keys->action != KeyCommand::Action::kList) {
-    key = storedKeyOf(keys->key, config.key);
+    KeySource source = config.key;
+    if (keys->header) source.kind = KeySource::Kind::kHeader;
+    key = storedKeyOf(keys->key, source);
     if (!key) {
       std::fprintf(stderr, "%s: --key %s '%s': %s; see %s --key --help\n", kProgram,
                    keys->action == KeyCommand::Action::kAdd ? "add" : "remove", keys->key.c_str(),
-                   keyWordRule(config.key).c_str(), kProgram);
+                   keyWordRule(source).c_str(), kProgram);
       return 2;
     }
     keys->key = *key;

@@ -36,10 +36,19 @@ std::string phpName(std::string_view name, PhpVersion version) {
   return registered;
 }
 
+// The name Rack (Ruby) takes a nested parameter's as: leading '[' and ']'
+// dropped, then up to the next bracket ("[k]", "k]" and "k[x]" are all k).
+std::string_view rackName(std::string_view name) {
+  const std::size_t start = name.find_first_not_of("[]");
+  if (start == std::string_view::npos) return std::string_view();
+  name.remove_prefix(start);
+  return name.substr(0, name.find_first_of("[]"));
+}
+
 }  // namespace
 
 bool readAsParameter(std::string_view name, std::string_view parameter) {
-  if (name == parameter) return true;
+  if (name == parameter || (!parameter.empty() && rackName(name) == parameter)) return true;
   const std::string wanted = phpName(parameter, PhpVersion::k8);
   if (wanted.empty()) return false;
   return phpName(name, PhpVersion::k8) == wanted || phpName(name, PhpVersion::k7) == wanted;

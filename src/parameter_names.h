@@ -14,8 +14,8 @@ namespace access_limiter {
 // array index ("k[]" and "k[x]" make $_GET['k'] an array). A '[' without
 // a ']' becomes '_'; PHP 8 then turns ' ', '.' and '[' in the rest into '_'
 // as well, PHP 7 keeps the rest as it is. Both are honoured here.
-// Otherwise names compare exactly: case matters, as in PHP, Perl's CGI.pm,
-// Python and Rack. An application that folds case (ASP.NET) or reads its
+// Rack (Ruby) reads "[k]", "k]" and "k[x]" as k too. Otherwise names
+// compare exactly: case matters, as in PHP, Perl's CGI.pm, Python and Rack. An application that folds case (ASP.NET) or reads its
 // key elsewhere (a JSON body) is not covered: key such a location by a
 // header (ACCESS_KEY=header:NAME).
 //

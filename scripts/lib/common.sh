@@ -79,12 +79,43 @@ store_owner() {
   if [ "$(id -u)" -eq 0 ]; then echo www-data:www-data; else echo "$(id -un):$(id -gn)"; fi
 }
 
+# check_ancestors PATH WHAT : aborts unless only root and this user can
+# change what PATH names: every directory above it that exists belongs to
+# root or this user, and any that others may write is sticky (like /tmp,
+# where no one may move or remove another's entry); a link on the way
+# belongs to root or this user. Otherwise another user could swap what the
+# path leads to after it was checked.
+check_ancestors() {
+  local path=$1 what=$2 walked prefix part uid mode parts
+  # As written, then with its links resolved: a link on the way is checked,
+  # and so is every directory it leads through.
+  for walked in "$path" "$(readlink -m -- "$path")"; do
+    prefix=""
+    IFS=/ read -r -a parts <<<"${walked#/}"
+    unset 'parts[${#parts[@]}-1]'
+    for part in ${parts[@]+"${parts[@]}"}; do
+      [ -n "$part" ] || continue
+      prefix="$prefix/$part"
+      [ -e "$prefix" ] || [ -L "$prefix" ] || break
+      uid=$(stat -c %u "$prefix")
+      mode=$(stat -c %a "$prefix")
+      if [ "$uid" -ne 0 ] && [ "$uid" -ne "$(id -u)" ]; then
+        abort "$what $path: $prefix on the way belongs to uid $uid, who could swap what it leads to: refused"
+      fi
+      if [ ! -L "$prefix" ] && (((8#$mode & 8#022) != 0 && (8#$mode & 8#1000) == 0)); then
+        abort "$what $path: others may write $prefix on the way (mode $mode) and swap what it leads to: refused"
+      fi
+    done
+  done
+}
+
 # check_store DIR : aborts unless DIR is missing or a safe store: a real
 # directory (not a link) owned by root or the store's owner, and writable by
-# no one else.
+# no one else, on a path no one else can change (check_ancestors).
 check_store() {
   local dir=$1 owner_uid dir_uid mode
   owner_uid=$(id -u "$(store_owner | cut -d: -f1)")
+  check_ancestors "$dir" ACCESS_ROOT
   if [ -L "$dir" ]; then
     abort "ACCESS_ROOT $dir is a symbolic link: refused (a store is never reached through a link someone could have planted); give the directory itself"
   fi

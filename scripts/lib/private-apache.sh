@@ -14,6 +14,7 @@ apache_conf() { echo "$STATE_DIR/httpd.conf"; }
 # scripts/stop signals the pids it holds, so one another user made (in
 # /tmp, say) is refused, never used.
 check_state_dir() {
+  check_ancestors "$STATE_DIR" "the state directory"
   if [ -L "$STATE_DIR" ] || { [ -e "$STATE_DIR" ] && [ ! -d "$STATE_DIR" ]; }; then
     abort "the state directory $STATE_DIR is a link or not a directory: refused"
   fi

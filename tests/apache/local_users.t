@@ -37,6 +37,22 @@ run_limiter --state-dir "$STATE" --access-root "$WORK/open-root"
 like "$? $(cat "$WORK/run.log")" '^1 run: ACCESS_ROOT .*/open-root is writable by others \(mode 777\): refused' \
   "a store others may write is refused"
 
+# A store or state directory below a directory another user owns: they
+# could swap it for their own after the check (a planted config is root's
+# code, a planted store has their policies).
+install -d -m 0755 -o nobody "$WORK/their-parent"
+run_limiter --state-dir "$STATE" --access-root "$WORK/their-parent/store"
+like "$? $(cat "$WORK/run.log")" '^1 run: ACCESS_ROOT .*/their-parent/store: .*/their-parent on the way belongs to uid [0-9]+' \
+  "a store below another user's directory is refused"
+run_limiter --state-dir "$WORK/their-parent/state" --access-root "$WORK/fresh-root"
+like "$? $(cat "$WORK/run.log")" '^1 run: the state directory .*/their-parent/state: .*/their-parent on the way belongs to uid' \
+  "a state directory below another user's directory is refused"
+ln -s "$WORK/their-parent" "$WORK/root-link"
+run_limiter --state-dir "$STATE" --access-root "$WORK/root-link/store"
+like "$? $(cat "$WORK/run.log")" '^1 run: ACCESS_ROOT .*/root-link/store: .*/their-parent on the way belongs to uid [0-9]+' \
+  "a link of root's on the way is followed, and what it leads through is checked"
+ok "$([ ! -e "$WORK/their-parent/store" ] && [ ! -e "$WORK/their-parent/state" ]; echo $?)" "nothing was made below it"
+
 # A state directory another user made: Apache would read its config as root.
 install -d -m 0755 -o nobody "$WORK/their-state"
 run_limiter --state-dir "$WORK/their-state" --access-root "$WORK/fresh-root"

@@ -56,5 +56,9 @@ for option in --access-root --protect --include --state-dir; do
   like "$? $(head -n 1 "$WORK/bad.log")" '^1 run: ' "$option with a newline is refused before anything starts"
 done
 ok "$(! grep -rqs 'Include /etc/passwd' "$STATE" "$WORK"/*/httpd.conf; echo $?)" "and no config holds the injected line"
+mkdir -p "$WORK/x[y]" "$WORK/xy"
+"$PROJECT_ROOT/scripts/run" --no-install --port "$PORT" --state-dir "$STATE" --protect "$WORK/x[y]" >"$WORK/bad.log" 2>&1
+like "$? $(cat "$WORK/bad.log")" '^1 run: --protect .*: give a directory without wildcards' \
+  "a --protect Apache would take as a pattern (and guard another directory) is refused"
 
 done_testing

@@ -65,7 +65,16 @@ is "$("${operator[@]}" "$LIMITER" --key list)" "$stored blocked" "--key list sho
 out=$("${operator[@]}" "$LIMITER" --key remove "$stored"); rc=$?
 is "$rc $out" "0 access-limiter: removed $stored" "--key remove takes the hash as --status shows it, too"
 err=$("${operator[@]}" "$LIMITER" --key add "$(printf 'x%.0s' $(seq 200))" 2>&1); rc=$?
-like "$rc $err" "^2 access-limiter: --key add '.*': must be the X-Api-Key header's value" "a value no request could carry is refused (exit 2)"
+like "$rc $err" "^2 access-limiter: --key add '.*': must be a header's value" "a value no request could carry is refused (exit 2)"
+
+# A location that sets its own header key, while the settings keep a
+# parameter: --header says KEY is a credential.
+param_operator=(env ACCESS_ROOT="$ROOT" ACCESS_KEY_SECRET="$SECRET")
+out=$("${param_operator[@]}" "$LIMITER" --key add "$CREDENTIAL" --blocked --header); rc=$?
+is "$rc $out" "0 access-limiter: $stored blocked" "--key add --header hashes the credential under a parameter ACCESS_KEY"
+is "$(find "$ROOT" -name '*sk_live*' | wc -l)" 0 "and stores nothing in the clear"
+"${param_operator[@]}" "$LIMITER" --key remove "$CREDENTIAL" --header >/dev/null
+is "$?" 0 "--key remove --header finds it"
 
 # The store is its owner's alone: what requests and --key make.
 is "$(find "$ROOT" -mindepth 1 -type d ! -perm 0700 | wc -l)" 0 "every key directory is 0700"
@@ -80,8 +89,10 @@ cgi "$LIMITER" GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET REDIRECT_HANDLER=acc
   REDIRECT_STATUS=200 REDIRECT_URL=/api/env.cgi SCRIPT_NAME=/cgi-bin/access-limiter \
   PATH_INFO=/api/env.cgi PATH_TRANSLATED="$APP/env.cgi" ACCESS_ROOT="$ROOT" \
   REDIRECT_ACCESS_APP_ROOT="$APP" ACCESS_KEY=header:X-Api-Key HTTP_X_API_KEY=app-key \
-  ACCESS_KEY_SECRET="$SECRET" REDIRECT_ACCESS_KEY_SECRET="$OTHER_SECRET" REDIRECT_APP_ENV=production
+  ACCESS_KEY_SECRET="$SECRET" REDIRECT_ACCESS_KEY_SECRET="$OTHER_SECRET" REDIRECT_APP_ENV=production \
+  REDIRECT_REDIRECT_ACCESS_KEY_SECRET="$SECRET" REDIRECT_REDIRECT_ACCESS_ROOT="$ROOT"
 like "$OUT" 'APP_ENV=production' "the application runs with its location's variables"
-is "$(grep -c 'KEY_SECRET' <<<"$OUT")" 0 "but never ACCESS_KEY_SECRET, the handler's or the location's"
+is "$(grep -c 'KEY_SECRET' <<<"$OUT")" 0 "but never ACCESS_KEY_SECRET: the handler's, the location's, or an earlier handler run's after a script's local redirect"
+is "$(grep -c 'ACCESS_ROOT' <<<"$OUT")" 0 "nor an earlier handler run's own settings"
 
 done_testing

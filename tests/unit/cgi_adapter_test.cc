@@ -145,7 +145,10 @@ BOOST_AUTO_TEST_CASE(guarded_request_table) {
   const std::string form = "application/x-www-form-urlencoded";
   const std::string multipart = "multipart/form-data; boundary=B";
   const std::string field = "--B\r\nContent-Disposition: form-data; name=\"app_id\"\r\n\r\nreal\r\n--B--\r\n";
-  const std::string other_field = "--B\r\nContent-Disposition: form-data; name=\"note\"; filename=\"app_id\"\r\n\r\nx\r\n--B--\r\n";
+  const std::string other_field = "--B\r\nContent-Disposition: form-data; name=\"note\"; filename=\"a.txt\"\r\n\r\nx\r\n--B--\r\n";
+  const std::string file_named_key = "--B\r\nContent-Disposition: form-data; name=\"note\"; filename=\"app_id\"\r\n\r\nx\r\n--B--\r\n";
+  const std::string folded = "--B\r\nContent-Disposition: form-data;\r\n name = 'app_id'\r\n\r\nreal\r\n--B--\r\n";
+  const std::string escaped = "--B\r\nContent-Disposition: form-data; name=\"app\\_id\r\n\r\nreal\r\n--B--\r\n";
   const std::string big_form = "app_id=k&pad=" + std::string(5000, 'x');
   const RequestCase cases[] = {
       {"PUT with the key in the query", {{"REQUEST_METHOD", "PUT"}, {"QUERY_STRING", "app_id=k"}}, "", 200, "k"},
@@ -158,6 +161,14 @@ BOOST_AUTO_TEST_CASE(guarded_request_table) {
       {"a JSON body is not read", {{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "app_id=q"}, {"CONTENT_TYPE", "application/json"}, {"CONTENT_LENGTH", "9999999"}}, "", 200, "q"},
       {"a multipart field read as the key", {{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "app_id=q"}, {"CONTENT_TYPE", multipart}, {"CONTENT_LENGTH", std::to_string(field.size())}}, field, 400, ""},
       {"a multipart field without the key", {{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "app_id=q"}, {"CONTENT_TYPE", multipart}, {"CONTENT_LENGTH", std::to_string(other_field.size())}}, other_field, 200, "q"},
+      {"a file named as the key is refused too", {{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "app_id=q"}, {"CONTENT_TYPE", multipart}, {"CONTENT_LENGTH", std::to_string(file_named_key.size())}}, file_named_key, 400, ""},
+      {"a folded header, blanks and single quotes", {{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "app_id=q"}, {"CONTENT_TYPE", multipart}, {"CONTENT_LENGTH", std::to_string(folded.size())}}, folded, 400, ""},
+      {"an escaped, unclosed quote", {{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "app_id=q"}, {"CONTENT_TYPE", multipart}, {"CONTENT_LENGTH", std::to_string(escaped.size())}}, escaped, 400, ""},
+      {"any multipart type", {{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "app_id=q"}, {"CONTENT_TYPE", "multipart/mixed; boundary=B"}, {"CONTENT_LENGTH", std::to_string(field.size())}}, field, 400, ""},
+      {"a body without a type is a form", {{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "app_id=q"}, {"CONTENT_LENGTH", "11"}}, "app_id=body", 400, ""},
+      {"a type that starts as a form's", {{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "app_id=q"}, {"CONTENT_TYPE", form + "X"}, {"CONTENT_LENGTH", "11"}}, "app_id=body", 400, ""},
+      {"a cookie split at a comma", {{"QUERY_STRING", "app_id=q"}, {"HTTP_COOKIE", "app_id=q,real"}}, "", 400, ""},
+      {"a cookie array of the key", {{"QUERY_STRING", "app_id=q"}, {"HTTP_COOKIE", "app_id[x]=q"}}, "", 400, ""},
       {"a cookie read as the key", {{"QUERY_STRING", "app_id=q"}, {"HTTP_COOKIE", "a=1; app_id=real"}}, "", 400, ""},
       {"a cookie spelled otherwise", {{"QUERY_STRING", "app_id=q"}, {"HTTP_COOKIE", "app.id=real"}}, "", 400, ""},
       {"a cookie with the counted key", {{"QUERY_STRING", "app_id=q"}, {"HTTP_COOKIE", "app_id=q; b=2"}}, "", 200, "q"},

@@ -33,7 +33,9 @@ BOOST_AUTO_TEST_CASE(names_php_reads_as_the_key) {
       {"app-id", false},
       {" ", false},
       {"", false},
-      {"app_id]", false},
+      {"app_id]", true},           // Rack drops brackets around a name
+      {"[app_id]", true},
+      {"]]app_id", true},
       {"\tapp_id", false},         // only spaces are dropped
   };
   for (const NameCase& c : cases) {
