@@ -10,8 +10,8 @@ std::string limiterHelp() {
   // help2man takes the "Usage:" line and each "or:" line as the synopsis.
   return "Usage: access-limiter [--help | --version]\n"
          "  or:  access-limiter [--settings FILE] (--check-config | --gc | --status [KEY])\n"
-         "  or:  access-limiter [--settings FILE] --key add KEY [--limit N | --unlimited | --blocked]\n"
-         "  or:  access-limiter [--settings FILE] --key (remove KEY | list)\n"
+         "  or:  access-limiter [--settings FILE] --key add KEY [--limit N | --unlimited | --blocked] [--header]\n"
+         "  or:  access-limiter [--settings FILE] --key (remove KEY [--header] | list)\n"
          "\n"
          "Run by a web server as a CGI program, it admits at most ACCESS_LIMIT\n"
          "requests per key per window (ACCESS_WINDOW seconds) and answers JSON:\n"
