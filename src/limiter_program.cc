@@ -1,7 +1,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -16,17 +15,15 @@
 #include "cgi_adapter.h"
 #include "collect_command.h"
 #include "config.h"
+#include "decision.h"
 #include "error_integration.h"
 #include "file_store.h"
 #include "help_text.h"
 #include "key_command.h"
 #include "http_status.h"
-#include "limiter.h"
 #include "node_cache.h"
-#include "policy.h"
 #include "program_support.h"
 #include "programs.h"
-#include "ratelimit_headers.h"
 #include "settings_file.h"
 #include "watchdog.h"
 
@@ -206,79 +203,6 @@ void answerStoreTimeout(const CgiInputs& inputs, const Config& config,
   sendResponse(response, isHeadRequest(inputs.env));
 }
 
-// The outcome of a key's policy and its count.
-struct Verdict {
-  bool admitted = false;
-  HeaderList headers;
-  // A refusal by policy (401 unknown key, 403 blocked), answered without
-  // throwing: a first throw in a static program costs about 0.4 ms, which a
-  // refusal, like a 429, should not.
-  int refused_status = 0;
-  std::string refusal_detail;
-};
-
-// Dry run (ACCESS_DRY_RUN=1): every request is admitted, and this header
-// says what enforcing would have answered: 200, or the refusal's status.
-constexpr char kDryRunHeader[] = "Access-Limiter-Dry-Run";
-
-// Applies the key's policy (read from the store at most once a second per
-// node, see NodeCache::recallPolicy), then counts it against its limit. A
-// refusal is a Verdict not admitted: by policy (refused_status 401 or 403)
-// or by count (429); under a dry run each of them is admitted instead.
-Verdict decideForKey(Store& store, const std::string& key, const Config& config,
-                     const Clock& clock) {
-  Verdict verdict;
-  const std::unique_ptr<NodeCache> known = openNodeCache(config);
-  const Second now = clock.now();
-  std::optional<KeyPolicy> policy;
-  if (const auto recalled = known->recallPolicy(key, now)) {
-    policy = *recalled;
-  } else {
-    policy = store.readPolicy(key);
-    known->learnPolicy(key, now, policy);
-  }
-  if (!policy && config.known_keys_only) {
-    verdict.refused_status = 401;
-    verdict.refusal_detail = "unknown key: " + key + " is not registered (ACCESS_KNOWN_KEYS_ONLY=1)";
-  } else if (policy && policy->kind == KeyPolicy::Kind::kBlocked) {
-    verdict.refused_status = 403;
-    verdict.refusal_detail = "key " + key + " is blocked";
-  }
-  if (verdict.refused_status != 0) {
-    if (!config.dry_run) return verdict;
-    verdict.admitted = true;
-    verdict.headers.emplace_back(kDryRunHeader, std::to_string(verdict.refused_status));
-    verdict.refused_status = 0;
-    return verdict;
-  }
-  if (policy && policy->kind == KeyPolicy::Kind::kUnlimited) {
-    // Never counted, so no RateLimit fields: there is no limit to describe.
-    verdict.admitted = true;
-    if (config.dry_run) verdict.headers.emplace_back(kDryRunHeader, "200");
-    return verdict;
-  }
-  const int limit = policy ? effectiveLimit(*policy, config.limit) : config.limit;
-  Limiter limiter(store, *known, clock, limit, config.window_seconds);
-  const Decision decision = limiter.admit(key);
-  // Once per key per window, cluster-wide: only one request claims the last
-  // slot. A log line per refusal would drown the error log under a flood.
-  if (decision.admitted && decision.slot == limit - 1)
-    logLine("key " + key + " reached its limit of " + std::to_string(limit) + " per " +
-            std::to_string(config.window_seconds) + " s (window " +
-            std::to_string(decision.window) + ")" +
-            (config.dry_run ? "; dry run: requests past it are admitted" : ""));
-  verdict.admitted = decision.admitted || config.dry_run;
-  verdict.headers = rateLimitHeaders(decision);
-  if (config.dry_run) {
-    // As if enforcing, but a 200 has nothing to retry.
-    verdict.headers.erase(std::remove_if(verdict.headers.begin(), verdict.headers.end(),
-                                         [](const auto& h) { return h.first == "Retry-After"; }),
-                          verdict.headers.end());
-    verdict.headers.emplace_back(kDryRunHeader, decision.admitted ? "200" : "429");
-  }
-  return verdict;
-}
-
 // Decides one request. Returns the answer, or sets `launch` when the
 // request is admitted and an application is to answer it.
 Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optional<Launch>& launch) {
@@ -304,7 +228,12 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
     if (seams.after_key_read) seams.after_key_read();
     FileStore store(config.root);
     try {
-      const Verdict verdict = decideForKey(store, key, config, seams.clock);
+      const std::unique_ptr<NodeCache> known = openNodeCache(config);
+      const Verdict verdict =
+          decideForKey(store, *known, seams.clock, key,
+                       DecisionSettings{config.limit, config.window_seconds,
+                                        config.known_keys_only, config.dry_run});
+      if (!verdict.limit_reached.empty()) logLine(verdict.limit_reached);
       admitted = verdict.admitted;
       headers = verdict.headers;
       refused_status = verdict.refused_status;
@@ -319,12 +248,11 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
     }
     if (watchdog) watchdog->disarm();
   }
-  if (refused_status != 0) return messageResponse(refused_status, refusal_detail);
   if (admitted && application) {
     launch = Launch{*application, config, headerLines(headers)};
     return Response{};
   }
-  Response response = messageResponse(admitted ? 200 : 429);
+  Response response = messageResponse(admitted ? 200 : refused_status, refusal_detail);
   response.headers = headers;
   return response;
 }

@@ -1,0 +1,70 @@
+#include "decision.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "limiter.h"
+#include "policy.h"
+
+namespace access_limiter {
+
+Verdict decideForKey(Store& store, NodeCache& known, const Clock& clock, const std::string& key,
+                     const DecisionSettings& settings) {
+  Verdict verdict;
+  const Second now = clock.now();
+  std::optional<KeyPolicy> policy;
+  if (const auto recalled = known.recallPolicy(key, now)) {
+    policy = *recalled;
+  } else {
+    policy = store.readPolicy(key);
+    known.learnPolicy(key, now, policy);
+  }
+  if (!policy && settings.known_keys_only) {
+    verdict.refused_status = 401;
+    verdict.refusal_detail = "unknown key: " + key + " is not registered (ACCESS_KNOWN_KEYS_ONLY=1)";
+  } else if (policy && policy->kind == KeyPolicy::Kind::kBlocked) {
+    verdict.refused_status = 403;
+    verdict.refusal_detail = "key " + key + " is blocked";
+  }
+  if (verdict.refused_status != 0) {
+    if (!settings.dry_run) return verdict;
+    Verdict admitted;
+    admitted.admitted = true;
+    admitted.dry_run_changed = true;
+    admitted.headers.emplace_back(kDryRunHeader, std::to_string(verdict.refused_status));
+    return admitted;
+  }
+  if (policy && policy->kind == KeyPolicy::Kind::kUnlimited) {
+    // Never counted, so no RateLimit fields: there is no limit to describe.
+    verdict.admitted = true;
+    if (settings.dry_run) verdict.headers.emplace_back(kDryRunHeader, "200");
+    return verdict;
+  }
+  const int limit = policy ? effectiveLimit(*policy, settings.limit) : settings.limit;
+  Limiter limiter(store, known, clock, limit, settings.window_seconds);
+  const Decision decision = limiter.admit(key);
+  // Only one request can claim a window's last slot, so this is said once
+  // per key per window, cluster-wide; a line per refusal would drown the
+  // error log under a flood.
+  if (decision.admitted && decision.slot == limit - 1)
+    verdict.limit_reached = "key " + key + " reached its limit of " + std::to_string(limit) +
+                            " per " + std::to_string(settings.window_seconds) + " s (window " +
+                            std::to_string(decision.window) + ")" +
+                            (settings.dry_run ? "; dry run: requests past it are admitted" : "");
+  verdict.headers = rateLimitHeaders(decision);
+  if (settings.dry_run) {
+    // As if enforcing, but a 200 has nothing to retry.
+    verdict.headers.erase(std::remove_if(verdict.headers.begin(), verdict.headers.end(),
+                                         [](const auto& h) { return h.first == "Retry-After"; }),
+                          verdict.headers.end());
+    verdict.headers.emplace_back(kDryRunHeader, decision.admitted ? "200" : "429");
+    verdict.admitted = true;
+    verdict.dry_run_changed = !decision.admitted;
+    return verdict;
+  }
+  verdict.admitted = decision.admitted;
+  if (!decision.admitted) verdict.refused_status = 429;
+  return verdict;
+}
+
+}  // namespace access_limiter
