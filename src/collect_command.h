@@ -3,16 +3,10 @@
 #include <string>
 
 #include "clock.h"
+#include "command_result.h"
 #include "store.h"
 
 namespace access_limiter {
-
-// What an operator command prints and how it exits.
-struct CommandResult {
-  int exit_status = 0;
-  std::string out;  // for stdout
-  std::string err;  // for stderr, one "PROGRAM: ..." line per problem
-};
 
 // --gc: removes every key's windows outside [now - kClockSkewToleranceSeconds,
 // now + kClockSkewToleranceSeconds] and the directories of keys left idle.

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "clock.h"
-#include "collect_command.h"
+#include "command_result.h"
 #include "config.h"
 #include "store.h"
 
