@@ -12,7 +12,6 @@
 #include <map>
 
 #include "error_integration.h"
-#include "http_status.h"
 
 extern char** environ;
 
@@ -55,9 +54,12 @@ std::string withoutRedirects(const std::string& name) {
   return name.substr(at);
 }
 
-[[noreturn]] void refuse(int status, const std::string& detail, const std::string& cause) {
+using Reason = ApplicationRefused::Reason;
+
+[[noreturn]] void refuse(Reason reason, const std::string& detail,
+                         const std::string& cause) {
   logLine("refused to run an application: " + cause);
-  throw HttpError(status, detail);
+  throw ApplicationRefused(reason, detail);
 }
 
 std::string resolvedPath(const std::string& path) {
@@ -95,8 +97,9 @@ std::vector<std::string> applicationEnvironment(const Application& app, bool int
     }
   }
   for (const auto& [name, value] : of_location) vars[name] = value;
-  for (const auto& [from, to] : {std::pair<const char*, const char*>{kContextPrefix, "CONTEXT_PREFIX"},
-                                 {kContextDocumentRoot, "CONTEXT_DOCUMENT_ROOT"}}) {
+  for (const auto& [from, to] :
+       {std::pair<const char*, const char*>{kContextPrefix, "CONTEXT_PREFIX"},
+        {kContextDocumentRoot, "CONTEXT_DOCUMENT_ROOT"}}) {
     const auto given = vars.find(from);
     if (given == vars.end()) continue;
     vars[to] = given->second;
@@ -156,19 +159,20 @@ Application findApplication(const EnvLookup& env, const Config& config) {
   const std::string url_path = envString(env, "PATH_INFO");
   std::string file = envString(env, "PATH_TRANSLATED");
   if (file.empty() || file.front() != '/')
-    refuse(404, "no script was requested", "no PATH_TRANSLATED for " + url_path);
+    refuse(Reason::kMissing, "no script was requested", "no PATH_TRANSLATED for " + url_path);
   // The script is the longest prefix of PATH_TRANSLATED that exists; the
   // rest is path info, as Apache splits a direct request.
   for (;;) {
     if (stat(file.c_str(), &st) == 0) break;
     const std::size_t slash = file.rfind('/');
     if ((errno != ENOENT && errno != ENOTDIR) || slash == 0 || slash == std::string::npos)
-      refuse(404, "no such script: " + url_path, "stat(" + file + "): " + std::strerror(errno));
+      refuse(Reason::kMissing, "no such script: " + url_path,
+             "stat(" + file + "): " + std::strerror(errno));
     app.path_info = file.substr(slash) + app.path_info;
     file.resize(slash);
   }
   if (!S_ISREG(st.st_mode))
-    refuse(404, "no such script: " + url_path,
+    refuse(Reason::kMissing, "no such script: " + url_path,
            app.path_info.empty() ? file + " is not a regular file"
                                  : "no file " + file + app.path_info);
   app.script_file = file;
@@ -177,16 +181,16 @@ Application findApplication(const EnvLookup& env, const Config& config) {
   // limiter its status line would come after our header lines (a 500).
   for (const std::string* path : {&app.script_file, &app.resolved_file}) {
     if (path->compare(path->rfind('/') + 1, 4, "nph-") == 0)
-      refuse(403, "nph- scripts cannot run behind the limiter: " + url_path,
+      refuse(Reason::kForbidden, "nph- scripts cannot run behind the limiter: " + url_path,
              *path + " is an nph- script, whose own HTTP status line cannot follow the "
                      "limiter's header lines");
   }
   if (app.resolved_file.compare(0, root.size() + 1, root + "/") != 0)
-    refuse(403, "the script may not run here",
+    refuse(Reason::kForbidden, "the script may not run here",
            file + " resolves to " + app.resolved_file + ", outside ACCESS_APP_ROOT " + root);
   const bool interpreted = !config.app_interpreter.empty();
   if (access(app.resolved_file.c_str(), interpreted ? R_OK : X_OK) != 0)
-    refuse(403, "the script may not run here",
+    refuse(Reason::kForbidden, "the script may not run here",
            app.resolved_file + (interpreted ? " is not readable: " : " is not executable: ") +
                std::strerror(errno));
   const std::size_t extra = app.path_info.size();

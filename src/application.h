@@ -1,5 +1,6 @@
 #pragma once
 
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,20 @@ bool runAsHandler(const EnvLookup& env);
 // those set for the handler's own URL (ACCESS_LIMIT).
 EnvLookup handlerSettings(const EnvLookup& env);
 
+// Why a guarded request's script does not run: the guard's own error, which
+// cgi_adapter's responseForException maps to HTTP with every other one
+// (kMissing 404, kForbidden 403). what() is the detail for the client.
+class ApplicationRefused : public std::runtime_error {
+ public:
+  enum class Reason { kMissing, kForbidden };
+  ApplicationRefused(Reason reason, const std::string& detail)
+      : std::runtime_error(detail), reason_(reason) {}
+  Reason reason() const { return reason_; }
+
+ private:
+  Reason reason_;
+};
+
 // The requested script, found under the application root.
 struct Application {
   std::string script_file;    // as Apache names it: SCRIPT_FILENAME of a direct run
@@ -31,8 +46,9 @@ struct Application {
   std::string path_info;      // the URL path after it, "" for none: PATH_INFO
 };
 
-// Finds the script of a handler run. Throws HttpError: 404 when nothing is
-// requested or the script is missing (or is a directory), 403 when it
+// Finds the script of a handler run. Throws ApplicationRefused: kMissing
+// when nothing is requested or the script is missing (or is a directory),
+// kForbidden when it
 // resolves outside config.app_root, is an nph- script (its own status line
 // cannot follow ours) or cannot be executed (not executable without an
 // interpreter, not readable with one). Throws ConfigError when

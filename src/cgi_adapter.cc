@@ -12,6 +12,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "application.h"
 #include "error_integration.h"
 #include "http_status.h"
 #include "key.h"
@@ -50,8 +51,9 @@ void scanForKey(const std::string& data, const std::string& name, KeyParameterSc
       if (!piece_name.empty() && readAsParameter(piece_name, name)) {
         if (first && piece_name == name) {
           const std::size_t equals = part.find('=');
-          scan.values.push_back(
-              equals == std::string::npos ? std::string() : cgicc::form_urldecode(part.substr(equals + 1)));
+          scan.values.push_back(equals == std::string::npos
+                                    ? std::string()
+                                    : cgicc::form_urldecode(part.substr(equals + 1)));
         } else {
           scan.other_spellings.push_back(first ? piece_name : ";" + piece_name);
         }
@@ -186,8 +188,8 @@ std::vector<std::string> multipartFieldNames(const std::string& body) {
   };
   std::vector<std::string> names;
   for (std::size_t at = 0; at + 4 <= body.size(); ++at) {
-    if (!((body[at] | 0x20) == 'n' && (body[at + 1] | 0x20) == 'a' && (body[at + 2] | 0x20) == 'm' &&
-          (body[at + 3] | 0x20) == 'e'))
+    if (!((body[at] | 0x20) == 'n' && (body[at + 1] | 0x20) == 'a' &&
+          (body[at + 2] | 0x20) == 'm' && (body[at + 3] | 0x20) == 'e'))
       continue;
     std::size_t i = at + 4;
     while (i < body.size() && blank(body[i])) ++i;
@@ -336,8 +338,9 @@ KeyOutcome requestKey(const CgiInputs& inputs, const KeySource& source, bool gua
       for (const std::string& field :
            multipartFieldNames(readBoundedBody(inputs, formTooLargeToCheck(name), false)))
         if (readAsParameter(field, name))
-          return refusal(400, "the multipart form has a field \"" + field + "\" that would be read as " +
-                                  name + "; give " + name + " in the query string");
+          return refusal(400, "the multipart form has a field \"" + field +
+                                  "\" that would be read as " + name + "; give " + name +
+                                  " in the query string");
     }
   }
   if (scan.values.size() > 1)
@@ -410,6 +413,9 @@ Response responseForException(const std::exception_ptr& failure) {
     status = 503;
     detail = e.what();
   } catch (const ConfigError& e) {
+    detail = e.what();
+  } catch (const ApplicationRefused& e) {
+    status = e.reason() == ApplicationRefused::Reason::kMissing ? 404 : 403;
     detail = e.what();
   } catch (const MethodNotAllowed& e) {
     status = e.status();

@@ -102,6 +102,7 @@ struct Response {
 Response messageResponse(int status, const std::string& detail = "");
 
 // The one place a failure becomes an answer. HttpError keeps its status;
+// ApplicationRefused (application.h) is a 404 or a 403;
 // StoreError (the store cannot decide) is a 503; ConfigError and any other
 // exception are a 500. A 4xx shows its detail; a 5xx shows only the
 // reason phrase and its detail goes to reportServerError.

@@ -21,7 +21,8 @@ Verdict decideForKey(Store& store, NodeCache& known, const Clock& clock, const s
   }
   if (!policy && settings.known_keys_only) {
     verdict.refused_status = 401;
-    verdict.refusal_detail = "unknown key: " + key + " is not registered (ACCESS_KNOWN_KEYS_ONLY=1)";
+    verdict.refusal_detail =
+        "unknown key: " + key + " is not registered (ACCESS_KNOWN_KEYS_ONLY=1)";
   } else if (policy && policy->kind == KeyPolicy::Kind::kBlocked) {
     verdict.refused_status = 403;
     verdict.refusal_detail = "key " + key + " is blocked";

@@ -216,7 +216,8 @@ CommandResult runStatus(Store& store, Second now, const StatusSettings& settings
       }
       Row row{k, -1, settings.default_limit, describe(policy)};
       if (!policy || policy->kind == KeyPolicy::Kind::kLimit) {
-        row.limit = policy ? effectiveLimit(*policy, settings.default_limit) : settings.default_limit;
+        row.limit =
+            policy ? effectiveLimit(*policy, settings.default_limit) : settings.default_limit;
         row.used = store.countTaken(k, window, 0, row.limit);
       }
       rows.push_back(row);
@@ -232,7 +233,8 @@ CommandResult runStatus(Store& store, Second now, const StatusSettings& settings
     return a.key < b.key;
   });
   char line[512];
-  std::snprintf(line, sizeof line, "window from %lld, %lld s long (this node's clock); ACCESS_LIMIT=%d\n",
+  std::snprintf(line, sizeof line,
+                "window from %lld, %lld s long (this node's clock); ACCESS_LIMIT=%d\n",
                 static_cast<long long>(window.start), static_cast<long long>(window.seconds),
                 settings.default_limit);
   result.out = line;

@@ -134,7 +134,8 @@ int runOperatorCommand(Command command, int argc, char** argv, const std::string
   const bool names_a_key = (keys && keys->action != KeyCommand::Action::kList) ||
                            (command == Command::kStatus && argc > 2);
   if (names_a_key) {
-    if (const std::string problem = whyNotHere(config.root, keys && keys->action == KeyCommand::Action::kAdd);
+    if (const std::string problem =
+            whyNotHere(config.root, keys && keys->action == KeyCommand::Action::kAdd);
         !problem.empty()) {
       std::fprintf(stderr, "%s: %s\n", kProgram, problem.c_str());
       return 1;
@@ -285,7 +286,8 @@ int runLimiter(int argc, char** argv, const LimiterSeams& seams) {
                  kProgram);
     return 2;
   }
-  if (command != Command::kServe) return answerInformationalCommand(command, kProgram, limiterHelp());
+  if (command != Command::kServe)
+    return answerInformationalCommand(command, kProgram, limiterHelp());
 
   prepareCgiRun(kProgram);
   const CgiInputs inputs = processInputs();

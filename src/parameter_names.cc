@@ -25,7 +25,8 @@ std::string phpName(std::string_view name, PhpVersion version) {
       if (name.find(']', i + 1) != std::string_view::npos) return registered;
       registered += '_';
       for (char rest : name.substr(i + 1)) {
-        const bool replaced = version == PhpVersion::k8 && (rest == ' ' || rest == '.' || rest == '[');
+        const bool replaced =
+            version == PhpVersion::k8 && (rest == ' ' || rest == '.' || rest == '[');
         registered += replaced ? '_' : rest;
       }
       return registered;

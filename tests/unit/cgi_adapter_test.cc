@@ -5,6 +5,7 @@
 
 #include <rapidjson/document.h>
 
+#include "application.h"
 #include "cgi_adapter.h"
 #include "http_status.h"
 #include "store.h"
@@ -337,6 +338,21 @@ BOOST_AUTO_TEST_CASE(unknown_failures_are_500) {
       r = responseForException(std::current_exception());
     }
     BOOST_TEST(r.status == 500);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_guards_refusals_are_404_and_403_with_their_detail) {
+  for (const auto& [reason, status] :
+       {std::pair{ApplicationRefused::Reason::kMissing, 404},
+        std::pair{ApplicationRefused::Reason::kForbidden, 403}}) {
+    Response r;
+    try {
+      throw ApplicationRefused(reason, "the script may not run here");
+    } catch (...) {
+      r = responseForException(std::current_exception());
+    }
+    BOOST_TEST(r.status == status);
+    BOOST_TEST(bodyOf(renderCgi(r, false)).find("the script may not run here") != std::string::npos);
   }
 }
 
