@@ -134,6 +134,21 @@ private_apache() {
   trap '"$PROJECT_ROOT/scripts/stop" --state-dir "$STATE" >/dev/null; rm -rf "$WORK"' EXIT
 }
 
+# php_bare_conf DIR [LINE...] : prints the conf that serves DIR's PHP at
+# /bare through Debian's php-cgi as its own Action, the classic unguarded
+# setup (each LINE goes into its <Location>); links php-cgi into
+# $WORK/php-bin for it.
+php_bare_conf() {
+  local dir=$1 line
+  shift
+  mkdir -p "$WORK/php-bin"
+  ln -sf "$(command -v php-cgi)" "$WORK/php-bin/php-cgi"
+  printf 'ScriptAlias /php-bin/ "%s/php-bin/"\n<Directory "%s/php-bin">\n  Require all granted\n</Directory>\n' "$WORK" "$WORK"
+  printf 'Action php-bare /php-bin/php-cgi virtual\nAlias /bare "%s"\n<Location /bare>\n  SetHandler php-bare\n' "$dir"
+  for line in "$@"; do echo "  $line"; done
+  echo "</Location>"
+}
+
 # apache_running_at STATE : a private Apache with that state directory runs.
 apache_running_at() {
   local pid

@@ -92,7 +92,6 @@ if ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/128'; then
   echo "Listen [::1]:$PORT6" >>"$WORK/guard.conf"
 fi
 if [ -n "$PHP_CGI" ]; then
-  mkdir -p "$WORK/php-bin" && ln -s "$PHP_CGI" "$WORK/php-bin/php-cgi"
   cat >>"$WORK/guard.conf" <<CONF
 Alias /php "$APP/php"
 <Directory "$APP/php">
@@ -102,15 +101,7 @@ Alias /php "$APP/php"
   SetEnv ACCESS_APP_INTERPRETER "$PHP_CGI"
   SetEnv ACCESS_LIMIT 4
 </Directory>
-ScriptAlias /php-bin/ "$WORK/php-bin/"
-<Directory "$WORK/php-bin">
-  Require all granted
-</Directory>
-Action php-bare /php-bin/php-cgi virtual
-Alias /bare "$APP/php"
-<Location /bare>
-  SetHandler php-bare
-</Location>
+$(php_bare_conf "$APP/php")
 CONF
 fi
 

@@ -14,7 +14,7 @@ if [ -z "$PHP_CGI" ]; then
 fi
 private_apache 22000
 APP="$WORK/app"
-mkdir -p "$APP/php" "$WORK/php-bin" "$WORK/php-ini" "$ROOT"
+mkdir -p "$APP/php" "$WORK/php-ini" "$ROOT"
 RUNS="$APP/runs"
 : >"$RUNS"
 chmod 0666 "$RUNS"
@@ -30,7 +30,6 @@ PHP
 # view an application could have.
 echo 'request_order = "GPC"' >"$WORK/php-ini/request-order.ini"
 chmod -R a+rX "$APP" "$WORK/php-ini"
-ln -s "$PHP_CGI" "$WORK/php-bin/php-cgi"
 cat >"$WORK/key.conf" <<CONF
 Alias /php "$APP/php"
 <Directory "$APP/php">
@@ -41,16 +40,7 @@ Alias /php "$APP/php"
   SetEnv ACCESS_LIMIT 1000
   SetEnv PHP_INI_SCAN_DIR "$WORK/php-ini"
 </Directory>
-ScriptAlias /php-bin/ "$WORK/php-bin/"
-<Directory "$WORK/php-bin">
-  Require all granted
-</Directory>
-Action php-bare /php-bin/php-cgi virtual
-Alias /bare "$APP/php"
-<Location /bare>
-  SetHandler php-bare
-  SetEnv PHP_INI_SCAN_DIR "$WORK/php-ini"
-</Location>
+$(php_bare_conf "$APP/php" "SetEnv PHP_INI_SCAN_DIR \"$WORK/php-ini\"")
 CONF
 "$PROJECT_ROOT/scripts/run" --no-install --port "$PORT" --state-dir "$STATE" \
   --access-root "$ROOT" --include "$WORK/key.conf" >"$WORK/run.log" 2>&1
