@@ -31,6 +31,40 @@ struct KeyParameterScan {
   std::vector<std::string> other_spellings;
 };
 
+// `text` with each %uXXXX as the character it stands for (UTF-8), as Perl's
+// CGI.pm decodes it; the rest as it is, for form_urldecode.
+std::string withPercentU(const std::string& text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (i + 6 <= text.size() && text[i] == '%' && (text[i + 1] | 0x20) == 'u' &&
+        text.substr(i + 2, 4).find_first_not_of("0123456789abcdefABCDEF") == std::string::npos) {
+      const unsigned long code = std::stoul(text.substr(i + 2, 4), nullptr, 16);
+      if (code < 0x80) {
+        out += static_cast<char>(code);
+      } else if (code < 0x800) {
+        out += static_cast<char>(0xC0 | (code >> 6));
+        out += static_cast<char>(0x80 | (code & 0x3F));
+      } else {
+        out += static_cast<char>(0xE0 | (code >> 12));
+        out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (code & 0x3F));
+      }
+      i += 5;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+// True when a name as sent (still encoded) could be read as `name`,
+// decoded as cgicc and PHP decode it, or as CGI.pm does (%uXXXX too).
+bool encodedNameReadAs(const std::string& raw, const std::string& name) {
+  const std::string decoded = cgicc::form_urldecode(raw);
+  return (!decoded.empty() && readAsParameter(decoded, name)) ||
+         readAsParameter(cgicc::form_urldecode(withPercentU(raw)), name);
+}
+
 // Scans form-encoded `data` for the key parameter `name`. PHP splits
 // parameters only at '&'; Perl's CGI.pm, older Rack and Python split at
 // ';' too, so a key parameter after a ';' counts as another spelling. A
@@ -47,8 +81,9 @@ void scanForKey(const std::string& data, const std::string& name, KeyParameterSc
       std::size_t piece_end = part.find(';', piece_start);
       if (piece_end == std::string::npos) piece_end = part.size();
       const std::string piece = part.substr(piece_start, piece_end - piece_start);
-      const std::string piece_name = cgicc::form_urldecode(piece.substr(0, piece.find('=')));
-      if (!piece_name.empty() && readAsParameter(piece_name, name)) {
+      const std::string raw_name = piece.substr(0, piece.find('='));
+      const std::string piece_name = cgicc::form_urldecode(raw_name);
+      if (encodedNameReadAs(raw_name, name)) {
         if (first && piece_name == name) {
           const std::size_t equals = part.find('=');
           scan.values.push_back(equals == std::string::npos
@@ -245,7 +280,7 @@ std::string cookieReadAsKey(const std::string& cookies, const std::string& name,
       std::string raw_name = cookie.substr(0, equals);
       raw_name.erase(0, raw_name.find_first_not_of(" \t"));
       const std::string decoded_name = cgicc::form_urldecode(raw_name);
-      if (!readAsParameter(raw_name, name) && !readAsParameter(decoded_name, name)) continue;
+      if (!readAsParameter(raw_name, name) && !encodedNameReadAs(raw_name, name)) continue;
       const std::string value =
           equals == std::string::npos ? std::string() : cookie.substr(equals + 1);
       const bool the_key_itself = (raw_name == name || decoded_name == name) &&
@@ -335,8 +370,10 @@ KeyOutcome requestKey(const CgiInputs& inputs, const KeySource& source, bool gua
     if (kind == GuardedBody::kUrlencoded) {
       scanForKey(readBoundedBody(inputs, formTooLargeToCheck(name), false), name, scan);
     } else if (kind == GuardedBody::kMultipart) {
-      for (const std::string& field :
-           multipartFieldNames(readBoundedBody(inputs, formTooLargeToCheck(name), false)))
+      const std::string& body = readBoundedBody(inputs, formTooLargeToCheck(name), false);
+      // CGI.pm reads a PUT's or PATCH's body as urlencoded whatever its type.
+      scanForKey(body, name, scan);
+      for (const std::string& field : multipartFieldNames(body))
         if (readAsParameter(field, name))
           return refusal(400, "the multipart form has a field \"" + field +
                                   "\" that would be read as " + name + "; give " + name +

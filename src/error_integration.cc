@@ -90,7 +90,11 @@ void mailDetached(const char* message) {
   char dash_i[] = "-i";
   char dash_dash[] = "--";
   char* argv[] = {g_mail_command, dash_i, dash_dash, g_mail_address, nullptr};
-  execv(g_mail_command, argv);
+  // Not the CGI's environment: it holds the request's headers (a client's
+  // credential among them) and ACCESS_KEY_SECRET.
+  char path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+  char* envp[] = {path, nullptr};
+  execve(g_mail_command, argv, envp);
   _exit(127);
 }
 

@@ -114,8 +114,11 @@ int runOperatorCommand(Command command, int argc, char** argv, const std::string
     if (keys->header) source.kind = KeySource::Kind::kHeader;
     key = storedKeyOf(keys->key, source);
     if (!key) {
-      std::fprintf(stderr, "%s: --key %s '%s': %s; see %s --key --help\n", kProgram,
-                   keys->action == KeyCommand::Action::kAdd ? "add" : "remove", keys->key.c_str(),
+      // A credential is not repeated, even refused.
+      const std::string shown =
+          source.kind == KeySource::Kind::kHeader ? "(the value given)" : "'" + keys->key + "'";
+      std::fprintf(stderr, "%s: --key %s %s: %s; see %s --key --help\n", kProgram,
+                   keys->action == KeyCommand::Action::kAdd ? "add" : "remove", shown.c_str(),
                    keyWordRule(source).c_str(), kProgram);
       return 2;
     }

@@ -41,6 +41,18 @@ Alias /php "$APP/php"
   SetEnv PHP_INI_SCAN_DIR "$WORK/php-ini"
 </Directory>
 $(php_bare_conf "$APP/php" "SetEnv PHP_INI_SCAN_DIR \"$WORK/php-ini\"")
+Alias /perl "$APP/perl"
+<Directory "$APP/perl">
+  Require all granted
+  SetHandler access-limited
+  SetEnv ACCESS_APP_ROOT "$APP/perl"
+  SetEnv ACCESS_LIMIT 1000
+</Directory>
+Alias /perlbare "$APP/perl"
+<Location /perlbare>
+  Options +ExecCGI
+  SetHandler cgi-script
+</Location>
 CONF
 "$PROJECT_ROOT/scripts/run" --no-install --port "$PORT" --state-dir "$STATE" \
   --access-root "$ROOT" --include "$WORK/key.conf" >"$WORK/run.log" 2>&1
@@ -104,6 +116,33 @@ multipart 'Content-Disposition: form-data; name= app_id'
 QUERY='app_id=throwaway' attack "a blank after name=" "${mp[@]}"
 multipart 'Content-Disposition: form-data; name="app_id'
 QUERY='app_id=throwaway' attack "an unclosed quote" "${mp[@]}"
+
+# Perl's CGI.pm reads names its own way too: %uXXXX escapes, and a PUT's
+# body as urlencoded whatever its type. /perl guarded, /perlbare run as is.
+if perl -MCGI -e 1 2>/dev/null; then
+  mkdir -p "$APP/perl"
+  # shellcheck disable=SC2016 # Perl code, not ours to expand
+  printf '#!/usr/bin/perl\nuse CGI;\nmy $q = CGI->new;\nopen(my $r, ">>", "%s"); print $r "perl\\n"; close $r;\nprint "Content-Type: text/plain\\r\\n\\r\\nPARAM=", scalar($q->param("app_id")) // "none", "\\n";\n' \
+    "$RUNS" >"$APP/perl/key.pl"
+  chmod 0755 "$APP/perl/key.pl"
+  perl_attack() { # perl_attack NAME CURL-ARGS... : as attack, against CGI.pm
+    local name=$1 before
+    shift
+    http GET "$URL/perlbare/key.pl?$QUERY" "$@"
+    like "$(body)" 'PARAM=EVIL' "$name: CGI.pm alone reads another key"
+    before=$(grep -c '^perl' "$RUNS")
+    http GET "$URL/perl/key.pl?$QUERY" "$@"
+    is "$(status)" 400 "$name: refused with 400"
+    is "$(grep -c '^perl' "$RUNS")" "$before" "$name: the Perl app did not run"
+  }
+  QUERY='app%u005Fid=EVIL&app_id=good' perl_attack "a %u escape (CGI.pm)"
+  QUERY='app_id=good' perl_attack "a PUT's multipart-typed body (CGI.pm)" -X PUT \
+    -H 'Content-Type: multipart/form-data; boundary=zzz' --data-binary 'app_id=EVIL'
+  http GET "$URL/perl/key.pl?app_id=good&x=1"
+  is "$(status) $(body)" "200 PARAM=good" "a plain key: the Perl app runs with it"
+else
+  skip "Perl's CGI.pm is not installed (apt-get install libcgi-pm-perl): its readings were NOT tested"
+fi
 
 # A form too large to check: the guard reads at most 4096 bytes of it.
 printf 'a=1&app_id=REAL&b=%s' "$(head -c 5000 /dev/zero | tr '\0' b)" >"$WORK/form"

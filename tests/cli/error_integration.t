@@ -44,7 +44,7 @@ is "$(status) $RC" "200 0" "the shipped binary has no fault switch"
 cat >"$WORK/sendmail" <<STUB
 #!/bin/sh
 sleep 3
-{ echo "args: \$*"; cat; } >"$WORK/mail.tmp" && mv "$WORK/mail.tmp" "$WORK/mail"
+{ echo "args: \$*"; cat; env | sed 's/^/env: /'; } >"$WORK/mail.tmp" && mv "$WORK/mail.tmp" "$WORK/mail"
 STUB
 chmod +x "$WORK/sendmail"
 mail_env=(ACCESS_ERROR_MAIL=ops@example.com ACCESS_MAIL_COMMAND="$WORK/sendmail")
@@ -58,13 +58,16 @@ wait_for_mail() {
 }
 
 started=$(date +%s%N)
-env "${mail_env[@]}" ACCESS_TEST_FAULT=exception "$TESTABLE" 2>/dev/null | cat >"$WORK/answer"
+env "${mail_env[@]}" HTTP_X_API_KEY=sk-live-credential ACCESS_KEY_SECRET=000102030405060708090a0b0c0d0e0f \
+  ACCESS_TEST_FAULT=exception "$TESTABLE" 2>/dev/null | cat >"$WORK/answer"
 elapsed_ms=$((($(date +%s%N) - started) / 1000000))
 like "$(head -n 1 "$WORK/answer")" '^Status: 500' "with mail on, the 500 is still answered"
 ok "$([ "$elapsed_ms" -lt 2000 ]; echo $?)" "the answer does not wait for the mail program (${elapsed_ms} ms, mail takes 3000 ms)"
 wait_for_mail
 ok $? "the mail program ran"
 like "$(cat "$WORK/mail" 2>/dev/null)" '^args: -i -- ops@example.com' "it was given the address after --"
+is "$(grep -c '^env: \(HTTP_\|ACCESS_\|QUERY_STRING\)' "$WORK/mail" 2>/dev/null)" 0 \
+  "it runs without the request's environment (headers, settings, the secret)"
 like "$(tr '\n' ' ' <"$WORK/mail" 2>/dev/null)" 'Subject: access-limiter server error .*injected failure' "the mail names the cause"
 
 rm -f "$WORK/mail"

@@ -168,6 +168,8 @@ BOOST_AUTO_TEST_CASE(guarded_request_table) {
       {"any multipart type", {{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "app_id=q"}, {"CONTENT_TYPE", "multipart/mixed; boundary=B"}, {"CONTENT_LENGTH", std::to_string(field.size())}}, field, 400, ""},
       {"a body without a type is a form", {{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "app_id=q"}, {"CONTENT_LENGTH", "11"}}, "app_id=body", 400, ""},
       {"a type that starts as a form's", {{"REQUEST_METHOD", "POST"}, {"QUERY_STRING", "app_id=q"}, {"CONTENT_TYPE", form + "X"}, {"CONTENT_LENGTH", "11"}}, "app_id=body", 400, ""},
+      {"CGI.pm's %u escapes", {{"QUERY_STRING", "app%u005Fid=EVIL&app_id=good"}}, "", 400, ""},
+      {"a PUT's multipart-typed body read as urlencoded", {{"REQUEST_METHOD", "PUT"}, {"QUERY_STRING", "app_id=good"}, {"CONTENT_TYPE", multipart}, {"CONTENT_LENGTH", "11"}}, "app_id=EVIL", 400, ""},
       {"a cookie split at a comma", {{"QUERY_STRING", "app_id=q"}, {"HTTP_COOKIE", "app_id=q,real"}}, "", 400, ""},
       {"a cookie array of the key", {{"QUERY_STRING", "app_id=q"}, {"HTTP_COOKIE", "app_id[x]=q"}}, "", 400, ""},
       {"a cookie read as the key", {{"QUERY_STRING", "app_id=q"}, {"HTTP_COOKIE", "a=1; app_id=real"}}, "", 400, ""},
