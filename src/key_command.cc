@@ -17,15 +17,6 @@ CommandResult usageError(const std::string& program, const std::string& problem)
   return result;
 }
 
-std::optional<int> parseLimitWord(const std::string& word) {
-  if (word.empty() || word.size() > 6 || word.front() == '0' ||
-      word.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  const int limit = std::stoi(word);
-  if (limit > kMaxLimit) return std::nullopt;
-  return limit;
-}
-
 // What a status line says of a key's policy.
 std::string describe(const std::optional<KeyPolicy>& policy) {
   return policy ? formatPolicy(*policy) : "unregistered";
@@ -62,7 +53,7 @@ std::variant<KeyCommand, CommandResult> parseKeyWords(const std::vector<std::str
       command.policy.kind = KeyPolicy::Kind::kBlocked;
     } else if (option == "--limit") {
       if (next >= args.size()) return usageError(program, "add: --limit needs N");
-      const std::optional<int> limit = parseLimitWord(args[next++]);
+      const std::optional<int> limit = parseLimit(args[next++]);
       if (!limit)
         return usageError(program, "add: --limit '" + args[next - 1] +
                                        "': must be a whole number from 1 to " +

@@ -22,15 +22,9 @@ std::optional<KeyPolicy> parsePolicy(std::string_view text) {
   if (text == "limit=default") return KeyPolicy{KeyPolicy::Kind::kLimit, 0};
   constexpr std::string_view kLimitPrefix = "limit=";
   if (text.substr(0, kLimitPrefix.size()) != kLimitPrefix) return std::nullopt;
-  const std::string_view digits = text.substr(kLimitPrefix.size());
-  if (digits.empty() || digits.size() > 6 || digits.front() == '0') return std::nullopt;
-  int limit = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return std::nullopt;
-    limit = limit * 10 + (c - '0');
-  }
-  if (limit > kMaxLimit) return std::nullopt;
-  return KeyPolicy{KeyPolicy::Kind::kLimit, limit};
+  const std::optional<int> limit = parseLimit(text.substr(kLimitPrefix.size()));
+  if (!limit) return std::nullopt;
+  return KeyPolicy{KeyPolicy::Kind::kLimit, *limit};
 }
 
 int effectiveLimit(const KeyPolicy& policy, int default_limit) {
