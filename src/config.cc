@@ -15,18 +15,13 @@ namespace {
   throw ConfigError(std::string(name) + "=\"" + value + "\": " + rule);
 }
 
-int parseLimit(const char* name, const char* value) {
-  const std::string rule =
-      "must be a whole number from 1 to " + std::to_string(kMaxLimit);
-  std::string text(value);
-  if (text.empty() || text.size() > 6) reject(name, value, rule);
-  int number = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') reject(name, value, rule);
-    number = number * 10 + (c - '0');
-  }
-  if (number < 1 || number > kMaxLimit) reject(name, value, rule);
-  return number;
+int parseLimitSetting(const char* name, const char* value) {
+  const std::optional<int> limit = parseLimit(value);
+  if (!limit)
+    reject(name, value,
+           "must be a whole number from 1 to " + std::to_string(kMaxLimit) +
+               (value[0] == '0' && value[1] != '\0' ? ", without leading zeros" : ""));
+  return *limit;
 }
 
 // A path the store and the mail integration can use as given: absolute, at
@@ -183,66 +178,191 @@ std::string defaultNodeCache() {
   return "/dev/shm/access-limiter-cache." + std::to_string(geteuid());
 }
 
+namespace {
+
+std::string onOff(bool on) { return on ? "1" : "0"; }
+
+// The table. Each entry: name, the default as shown, how Apache passes it,
+// --help's lines, the parser and the description --check-config prints.
+std::vector<SettingSpec> makeSettingSpecs() {
+  using K = ApachePassing;
+  return {
+      {"ACCESS_LIMIT", "10", K::kAlways,
+       [] { return "requests per key per window (1-" + std::to_string(kMaxLimit) + "; default 10)"; },
+       [](Config& c, const char* n, const char* v) { c.limit = parseLimitSetting(n, v); },
+       [](const Config& c) { return std::to_string(c.limit); }},
+      {"ACCESS_ROOT", "/tmp/access", K::kAlways,
+       [] {
+         return std::string(
+             "store directory, shared by all web nodes (default /tmp/access;\n"
+             "it must exist: requests never create it)");
+       },
+       [](Config& c, const char* n, const char* v) {
+         c.root = parseAbsolutePath(n, v);
+         // --gc removes empty directories with key names below the root.
+         if (c.root.find_first_not_of('/') == std::string::npos)
+           reject(n, v, "must be a directory of its own, not /");
+       },
+       [](const Config& c) { return c.root; }},
+      {"ACCESS_WINDOW", "1", K::kAlways,
+       [] {
+         return "the window in seconds, aligned on the epoch (1-" +
+                std::to_string(kMaxWindowSeconds) + "; default 1;\n60 = per minute)";
+       },
+       [](Config& c, const char* n, const char* v) { c.window_seconds = parseWindow(n, v); },
+       [](const Config& c) { return std::to_string(c.window_seconds); }},
+      {"ACCESS_KEY", "app_id", K::kAlways,
+       [] {
+         return std::string(
+             "where the key comes from (default app_id):\n"
+             "  NAME or param:NAME  a query or form parameter\n"
+             "  header:NAME         a request header, e.g. header:X-Api-Key\n"
+             "  remote-addr         the client's address");
+       },
+       [](Config& c, const char* n, const char* v) {
+         const std::optional<KeySecret> secret = c.key.secret;
+         c.key = parseKeySource(n, v);
+         c.key.secret = secret;
+       },
+       [](const Config& c) { return describeKeySource(c.key); }},
+      {"ACCESS_KNOWN_KEYS_ONLY", "0", K::kAlways,
+       [] {
+         return std::string(
+             "1 = a key not registered with --key add gets 401\nand writes nothing (default 0)");
+       },
+       [](Config& c, const char* n, const char* v) { c.known_keys_only = parseSwitch(n, v); },
+       [](const Config& c) { return onOff(c.known_keys_only); }},
+      {"ACCESS_DRY_RUN", "0", K::kAlways,
+       [] {
+         return std::string(
+             "1 = count as usual but admit everything; the header\n"
+             "Access-Limiter-Dry-Run gives the status enforcing would\n"
+             "have answered (default 0)");
+       },
+       [](Config& c, const char* n, const char* v) { c.dry_run = parseSwitch(n, v); },
+       [](const Config& c) { return onOff(c.dry_run); }},
+      {"ACCESS_FAIL_OPEN", "0", K::kAlways,
+       [] { return std::string("1 = admit when the store fails (default 0: answer 503)"); },
+       [](Config& c, const char* n, const char* v) { c.fail_open = parseSwitch(n, v); },
+       [](const Config& c) { return onOff(c.fail_open); }},
+      {"ACCESS_STORE_TIMEOUT", "1", K::kWhenDefined,
+       [] {
+         return "seconds a request waits on the store before that\nfailure answer (" +
+                describeSeconds(kMinStoreTimeoutMs) + "-" + describeSeconds(kMaxStoreTimeoutMs) +
+                ", decimals allowed; default 1;\n"
+                "0 = no bound, saving a thread per request on a local disk)";
+       },
+       [](Config& c, const char* n, const char* v) { c.store_timeout_ms = parseStoreTimeout(n, v); },
+       [](const Config& c) { return describeSeconds(c.store_timeout_ms); }},
+      {"ACCESS_NODE_CACHE", "/dev/shm/access-limiter-cache.UID", K::kWhenDefined,
+       [] {
+         return std::string(
+             "file in which this node's processes share what they know\n"
+             "of current windows (default /dev/shm/access-limiter-cache.UID;\n"
+             "off = ask the store every time)");
+       },
+       [](Config& c, const char* n, const char* v) {
+         c.node_cache = std::string(v) == "off" ? "" : parseAbsolutePath(n, v);
+       },
+       [](const Config& c) { return c.node_cache.empty() ? std::string("off") : c.node_cache; }},
+      {"ACCESS_ERROR_MAIL", "", K::kWhenDefined,
+       [] { return std::string("mail server errors to this address (default: off)"); },
+       [](Config& c, const char* n, const char* v) { c.error_mail = parseMailAddress(n, v); },
+       [](const Config& c) { return c.error_mail; }},
+      {"ACCESS_MAIL_COMMAND", "/usr/sbin/sendmail", K::kWhenDefined,
+       [] { return std::string("sendmail-compatible program (default /usr/sbin/sendmail)"); },
+       [](Config& c, const char* n, const char* v) { c.mail_command = parseAbsolutePath(n, v); },
+       [](const Config& c) { return c.mail_command; }},
+      {"ACCESS_MAIL_INTERVAL", "600", K::kWhenDefined,
+       [] {
+         return std::string(
+             "at most one mail per cause per this many seconds\n"
+             "(default 600; 0 = every error; the log gets every line)");
+       },
+       [](Config& c, const char* n, const char* v) {
+         c.mail_interval_seconds = parseMailInterval(n, v);
+       },
+       [](const Config& c) { return std::to_string(c.mail_interval_seconds); }},
+      {"ACCESS_APP_ROOT", "", K::kLocationOnly,
+       [] { return std::string("guarding: only scripts under this directory run (required;\nno default)"); },
+       [](Config& c, const char* n, const char* v) {
+         c.app_root = parseAbsolutePath(n, v);
+         if (c.app_root.find_first_not_of('/') == std::string::npos)
+           reject(n, v, "must be the application's own directory, not /");
+       },
+       [](const Config& c) { return c.app_root; }},
+      {"ACCESS_APP_INTERPRETER", "", K::kLocationOnly,
+       [] {
+         return std::string(
+             "guarding: the program that runs a script, e.g.\n"
+             "/usr/bin/php-cgi (default: the script runs itself)");
+       },
+       [](Config& c, const char* n, const char* v) { c.app_interpreter = parseAbsolutePath(n, v); },
+       [](const Config& c) { return c.app_interpreter; }},
+      {"ACCESS_KEY_SECRET", "", K::kWhenDefined,
+       [] {
+         return std::string(
+             "32 hex digits, the same on every node: header keys are\n"
+             "hashed under it (--check-config shows a fingerprint;\n"
+             "default: unset)");
+       },
+       [](Config& c, const char*, const char* v) {
+         c.key.secret = parseKeySecret(v);
+         // The value is a secret: never repeated in a message.
+         if (!c.key.secret)
+           throw ConfigError("ACCESS_KEY_SECRET: must be " + std::to_string(kKeySecretHexDigits) +
+                             " hex digits (128 bits), such as the output of: "
+                             "od -An -tx1 -N16 /dev/urandom | tr -d ' \\n'");
+       },
+       [](const Config& c) {
+         return c.key.secret ? "set (fingerprint " + secretFingerprint(*c.key.secret) + ")"
+                             : std::string("unset");
+       }},
+  };
+}
+
+}  // namespace
+
+const std::vector<SettingSpec>& settingSpecs() {
+  static const std::vector<SettingSpec> specs = makeSettingSpecs();
+  return specs;
+}
+
 Config loadConfig(const EnvLookup& env) {
   Config config;
-  if (const char* v = env("ACCESS_LIMIT")) config.limit = parseLimit("ACCESS_LIMIT", v);
-  if (const char* v = env("ACCESS_ROOT")) {
-    config.root = parseAbsolutePath("ACCESS_ROOT", v);
-    // --gc removes empty directories with key names below the root.
-    if (config.root.find_first_not_of('/') == std::string::npos)
-      reject("ACCESS_ROOT", v, "must be a directory of its own, not /");
-  }
-  if (const char* v = env("ACCESS_KEY")) config.key = parseKeySource("ACCESS_KEY", v);
-  if (const char* v = env("ACCESS_KEY_SECRET")) {
-    config.key.secret = parseKeySecret(v);
-    // The value is a secret: never repeated in a message.
-    if (!config.key.secret)
-      throw ConfigError("ACCESS_KEY_SECRET: must be " + std::to_string(kKeySecretHexDigits) +
-                        " hex digits (128 bits), such as the output of: "
-                        "od -An -tx1 -N16 /dev/urandom | tr -d ' \\n'");
-  }
-  if (const char* v = env("ACCESS_WINDOW")) config.window_seconds = parseWindow("ACCESS_WINDOW", v);
-  if (const char* v = env("ACCESS_KNOWN_KEYS_ONLY"))
-    config.known_keys_only = parseSwitch("ACCESS_KNOWN_KEYS_ONLY", v);
-  if (const char* v = env("ACCESS_DRY_RUN")) config.dry_run = parseSwitch("ACCESS_DRY_RUN", v);
-  if (const char* v = env("ACCESS_FAIL_OPEN")) config.fail_open = parseSwitch("ACCESS_FAIL_OPEN", v);
-  if (const char* v = env("ACCESS_STORE_TIMEOUT"))
-    config.store_timeout_ms = parseStoreTimeout("ACCESS_STORE_TIMEOUT", v);
-  if (const char* v = env("ACCESS_ERROR_MAIL")) config.error_mail = parseMailAddress("ACCESS_ERROR_MAIL", v);
-  if (const char* v = env("ACCESS_MAIL_COMMAND"))
-    config.mail_command = parseAbsolutePath("ACCESS_MAIL_COMMAND", v);
-  if (const char* v = env("ACCESS_MAIL_INTERVAL"))
-    config.mail_interval_seconds = parseMailInterval("ACCESS_MAIL_INTERVAL", v);
-  if (const char* v = env("ACCESS_NODE_CACHE"))
-    config.node_cache = std::string(v) == "off" ? "" : parseAbsolutePath("ACCESS_NODE_CACHE", v);
-  if (const char* v = env("ACCESS_APP_ROOT")) {
-    config.app_root = parseAbsolutePath("ACCESS_APP_ROOT", v);
-    if (config.app_root.find_first_not_of('/') == std::string::npos)
-      reject("ACCESS_APP_ROOT", v, "must be the application's own directory, not /");
-  }
-  if (const char* v = env("ACCESS_APP_INTERPRETER"))
-    config.app_interpreter = parseAbsolutePath("ACCESS_APP_INTERPRETER", v);
+  for (const SettingSpec& spec : settingSpecs())
+    if (const char* value = env(spec.name)) spec.load(config, spec.name, value);
   return config;
 }
 
 std::string describeConfig(const Config& config) {
-  return "ACCESS_LIMIT=" + std::to_string(config.limit) + "\n" +
-         "ACCESS_ROOT=" + config.root + "\n" +
-         "ACCESS_WINDOW=" + std::to_string(config.window_seconds) + "\n" +
-         "ACCESS_KEY=" + describeKeySource(config.key) + "\n" +
-         "ACCESS_KNOWN_KEYS_ONLY=" + (config.known_keys_only ? "1" : "0") + "\n" +
-         "ACCESS_DRY_RUN=" + (config.dry_run ? "1" : "0") + "\n" +
-         "ACCESS_FAIL_OPEN=" + (config.fail_open ? "1" : "0") + "\n" +
-         "ACCESS_STORE_TIMEOUT=" + describeSeconds(config.store_timeout_ms) + "\n" +
-         "ACCESS_NODE_CACHE=" + (config.node_cache.empty() ? "off" : config.node_cache) + "\n" +
-         "ACCESS_ERROR_MAIL=" + config.error_mail + "\n" +
-         "ACCESS_MAIL_COMMAND=" + config.mail_command + "\n" +
-         "ACCESS_MAIL_INTERVAL=" + std::to_string(config.mail_interval_seconds) + "\n" +
-         "ACCESS_APP_ROOT=" + config.app_root + "\n" +
-         "ACCESS_APP_INTERPRETER=" + config.app_interpreter + "\n" +
-         "ACCESS_KEY_SECRET=" +
-         (config.key.secret ? "set (fingerprint " + secretFingerprint(*config.key.secret) + ")"
-                            : std::string("unset")) + "\n";
+  std::string lines;
+  for (const SettingSpec& spec : settingSpecs())
+    lines += std::string(spec.name) + "=" + spec.describe(config) + "\n";
+  return lines;
+}
+
+std::string describeSettingsForHelp() {
+  // Descriptions start in this column; a longer name puts its first line two
+  // spaces after it.
+  constexpr std::size_t kDescriptionColumn = 23;
+  std::string text;
+  for (const SettingSpec& spec : settingSpecs()) {
+    std::string line = std::string("  ") + spec.name;
+    line += line.size() + 1 <= kDescriptionColumn
+                ? std::string(kDescriptionColumn - line.size(), ' ')
+                : std::string(2, ' ');
+    const std::string help = spec.help();
+    std::size_t start = 0;
+    for (;;) {
+      const std::size_t end = help.find('\n', start);
+      text += line + help.substr(start, end - start) + "\n";
+      if (end == std::string::npos) break;
+      start = end + 1;
+      line = std::string(kDescriptionColumn, ' ');
+    }
+  }
+  return text;
 }
 
 }  // namespace access_limiter

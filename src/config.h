@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "key.h"
 
@@ -76,5 +77,34 @@ Config loadConfig(const EnvLookup& env);
 
 // One "NAME=value" line per setting, for --check-config.
 std::string describeConfig(const Config& config);
+
+// How apache/access-limiter.conf hands a setting to the programs.
+enum class ApachePassing {
+  kAlways,       // Defined with the programs' default unless settings.conf defines it
+  kWhenDefined,  // passed only when settings.conf defines it
+  kLocationOnly, // never global: a guarded location's own SetEnv
+};
+
+// One setting: the only place its name, default, rule and help are written.
+// loadConfig, describeConfig and --help walk this table; a unit test holds
+// docs/configuration.md, packaging/settings.conf and the Apache drop-in to it.
+struct SettingSpec {
+  const char* name;
+  // The value --check-config shows when the setting is unset, as the docs
+  // show it: "" for none (unset or empty); ".UID" stands for the user's uid.
+  const char* shown_default;
+  ApachePassing apache;
+  // --help's description, lines separated by '\n'; ends with its range and default.
+  std::string (*help)();
+  // Parses `value` into `config`; throws ConfigError naming `name` and the rule.
+  void (*load)(Config& config, const char* name, const char* value);
+  std::string (*describe)(const Config& config);
+};
+
+// Every setting, in --check-config's order.
+const std::vector<SettingSpec>& settingSpecs();
+
+// The settings part of --help: "  ACCESS_NAME  description" per setting.
+std::string describeSettingsForHelp();
 
 }  // namespace access_limiter
