@@ -1,30 +1,25 @@
-#include <sys/stat.h>
+
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <optional>
-#include <variant>
 #include <string>
-#include <vector>
 
 #include "application.h"
 #include "cgi_adapter.h"
-#include "collect_command.h"
 #include "config.h"
 #include "decision.h"
 #include "error_integration.h"
 #include "file_store.h"
 #include "help_text.h"
-#include "key_command.h"
 #include "http_status.h"
 #include "node_cache.h"
+#include "operator_commands.h"
 #include "program_support.h"
 #include "programs.h"
-#include "settings_file.h"
 #include "watchdog.h"
 
 namespace access_limiter {
@@ -32,132 +27,6 @@ namespace access_limiter {
 namespace {
 
 const char kProgram[] = "access-limiter";
-
-// What the node cache's facts are about: counters of one store, in windows
-// of one length.
-std::string nodeCacheScope(const Config& config) {
-  return config.root + "\n" + std::to_string(config.window_seconds);
-}
-
-// The node's cache, or none: an unusable cache costs speed, never an answer
-// (--check-config says why it is unusable).
-std::unique_ptr<NodeCache> openNodeCache(const Config& config) {
-  if (!config.node_cache.empty()) {
-    try {
-      return std::make_unique<SharedNodeCache>(config.node_cache, nodeCacheScope(config));
-    } catch (const NodeCacheError&) {
-    }
-  }
-  return std::make_unique<NoNodeCache>();
-}
-
-// Why an operator's command about one key must not run here and now, or "":
-// the store must exist (a missing one is a typo, or a volume not mounted),
-// and what --key add makes, the web server must be able to write beside, so
-// `adding` runs as the store's owner.
-std::string whyNotHere(const std::string& root, bool adding) {
-  struct stat root_status {};
-  if (stat(root.c_str(), &root_status) != 0)
-    return "ACCESS_ROOT " + root + ": " + std::strerror(errno) +
-           " (a typo, or the volume is not mounted?)";
-  // By uid: a static program cannot look names up (NSS needs shared libraries).
-  if (adding && root_status.st_uid != geteuid())
-    return root + " belongs to uid " + std::to_string(root_status.st_uid) +
-           ": run --key add as that user (for www-data: sudo -u www-data " + kProgram +
-           " --key ...), or the web server could not count the key";
-  return "";
-}
-
-// --check-config, --gc, --status and --key, from a shell.
-// `settings_path`: the file given with --settings, or "" for none.
-int runOperatorCommand(Command command, int argc, char** argv, const std::string& settings_path,
-                       const LimiterSeams& seams) {
-  // The words first: a bad command line exits 2 whatever the environment.
-  std::optional<KeyCommand> keys;
-  if (command == Command::kKeys) {
-    auto parsed = parseKeyCommand(std::vector<std::string>(argv + 2, argv + argc), kProgram);
-    if (auto* usage = std::get_if<CommandResult>(&parsed)) {
-      std::fputs(usage->err.c_str(), stderr);
-      return usage->exit_status;
-    }
-    keys = std::get<KeyCommand>(parsed);
-    if (keys->action == KeyCommand::Action::kHelp) {
-      std::fputs(keyCommandHelp(kProgram).c_str(), stdout);
-      return 0;
-    }
-  }
-  Config config;
-  try {
-    config = loadConfig(settings_path.empty()
-                            ? processEnv()
-                            : settingsLookup(readSettingsFile(settings_path)));
-  } catch (const ConfigError& e) {
-    std::fprintf(stderr, "%s: %s\n", kProgram, e.what());
-    return 1;
-  }
-  if (command == Command::kCheckConfig) {
-    std::fputs(describeConfig(config).c_str(), stdout);
-    if (!config.node_cache.empty()) {
-      try {
-        SharedNodeCache check(config.node_cache, nodeCacheScope(config));
-      } catch (const NodeCacheError& e) {
-        std::fprintf(stderr, "%s: ACCESS_NODE_CACHE unusable, deciding without it (slower): %s\n",
-                     kProgram, e.what());
-      }
-    }
-    return 0;
-  }
-  // The key a command names, as the store keeps it.
-  std::optional<std::string> key;
-  if (keys && keys->action != KeyCommand::Action::kList) {
-    KeySource source = config.key;
-    if (keys->header) source.kind = KeySource::Kind::kHeader;
-    key = storedKeyOf(keys->key, source);
-    if (!key) {
-      // A credential is not repeated, even refused.
-      const std::string shown =
-          source.kind == KeySource::Kind::kHeader ? "(the value given)" : "'" + keys->key + "'";
-      std::fprintf(stderr, "%s: --key %s %s: %s; see %s --key --help\n", kProgram,
-                   keys->action == KeyCommand::Action::kAdd ? "add" : "remove", shown.c_str(),
-                   keyWordRule(source).c_str(), kProgram);
-      return 2;
-    }
-    keys->key = *key;
-  } else if (command == Command::kStatus && argc > 2) {
-    key = storedKeyOf(argv[2], config.key);
-    if (!key) {
-      std::fprintf(stderr, "%s: --status '%s': %s\n", kProgram, argv[2],
-                   keyWordRule(config.key).c_str());
-      return 2;
-    }
-  }
-  // A command about a store that is not there would report every key as
-  // unregistered or idle: a typo or an unmounted volume must say so instead.
-  // (--gc and --key list find out by listing the root.)
-  const bool names_a_key = (keys && keys->action != KeyCommand::Action::kList) ||
-                           (command == Command::kStatus && argc > 2);
-  if (names_a_key) {
-    if (const std::string problem =
-            whyNotHere(config.root, keys && keys->action == KeyCommand::Action::kAdd);
-        !problem.empty()) {
-      std::fprintf(stderr, "%s: %s\n", kProgram, problem.c_str());
-      return 1;
-    }
-  }
-  FileStore store(config.root);
-  CommandResult result;
-  if (keys) {
-    result = runKeyCommand(store, *keys, kProgram);
-  } else if (command == Command::kStatus) {
-    result = runStatus(store, seams.clock.now(), {config.limit, config.window_seconds}, key,
-                       kProgram);
-  } else {
-    result = runCollection(store, seams.clock.now(), config.root, kProgram);
-  }
-  std::fputs(result.out.c_str(), stdout);
-  std::fputs(result.err.c_str(), stderr);
-  return result.exit_status;
-}
 
 // What an admitted request of a guarded application runs.
 struct Launch {
@@ -232,7 +101,8 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
     if (seams.after_key_read) seams.after_key_read();
     FileStore store(config.root);
     try {
-      const std::unique_ptr<NodeCache> known = openNodeCache(config);
+      const std::unique_ptr<NodeCache> known = openNodeCacheOrNone(
+          config.node_cache, nodeCacheScope(config.root, config.window_seconds));
       const Verdict verdict =
           decideForKey(store, *known, seams.clock, key,
                        DecisionSettings{config.limit, config.window_seconds,
@@ -264,31 +134,9 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
 }  // namespace
 
 int runLimiter(int argc, char** argv, const LimiterSeams& seams) {
-  // "--settings FILE" ahead of an operator command: the settings Apache
-  // reads (settings_file.h). Arguments of a web server's run are never read.
-  std::string settings_path;
-  if (!runByWebServer(processEnv()) && argc >= 2 && std::strcmp(argv[1], "--settings") == 0) {
-    if (argc < 3 || argv[2][0] == '\0') {
-      std::fprintf(stderr, "%s: --settings needs a file; see --help\n", kProgram);
-      return 2;
-    }
-    settings_path = argv[2];
-    // The rest of the command line, as if it had been given alone.
-    argv[2] = argv[0];
-    argv += 2;
-    argc -= 2;
-  }
+  if (const std::optional<int> exit_status = runOperatorCommandLine(argc, argv, seams.clock))
+    return *exit_status;
   const Command command = commandOf(argc, argv, true);
-  if (command == Command::kCheckConfig || command == Command::kCollect ||
-      command == Command::kStatus || command == Command::kKeys)
-    return runOperatorCommand(command, argc, argv, settings_path, seams);
-  if (!settings_path.empty()) {
-    std::fprintf(stderr,
-                 "%s: --settings FILE goes before --check-config, --gc, --status or --key; "
-                 "see --help\n",
-                 kProgram);
-    return 2;
-  }
   if (command != Command::kServe)
     return answerInformationalCommand(command, kProgram, limiterHelp());
 

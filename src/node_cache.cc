@@ -244,4 +244,18 @@ void SharedNodeCache::learn(const std::string& key, KnownWindow fact) {
   }
 }
 
+std::string nodeCacheScope(const std::string& store_root, Second window_seconds) {
+  return store_root + "\n" + std::to_string(window_seconds);
+}
+
+std::unique_ptr<NodeCache> openNodeCacheOrNone(const std::string& path, const std::string& scope) {
+  if (!path.empty()) {
+    try {
+      return std::make_unique<SharedNodeCache>(path, scope);
+    } catch (const NodeCacheError&) {
+    }
+  }
+  return std::make_unique<NoNodeCache>();
+}
+
 }  // namespace access_limiter

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -114,5 +115,14 @@ class SharedNodeCache final : public NodeCache {
   std::uint64_t secret0_ = 0, secret1_ = 0;  // the hash's key, from the file
   std::uint64_t* table_ = nullptr;  // 2^kEntryBits words, shared with the other processes
 };
+
+// What a node cache's facts are about: the counters of one store (its root
+// directory), in windows of one length.
+std::string nodeCacheScope(const std::string& store_root, Second window_seconds);
+
+// The node cache at `path`, or none when `path` is empty or the file is
+// unusable: a cache costs speed when missing, never an answer (--check-config
+// says why it is unusable).
+std::unique_ptr<NodeCache> openNodeCacheOrNone(const std::string& path, const std::string& scope);
 
 }  // namespace access_limiter
