@@ -46,7 +46,7 @@ install(FILES ${package_dir}/access-limiter.cron DESTINATION /etc/cron.d RENAME 
 install(FILES ${package_dir}/access-limiter-gc.service ${package_dir}/access-limiter-gc.timer
   DESTINATION /lib/systemd/system)
 install(FILES ${package_dir}/settings.conf DESTINATION /usr/share/access-limiter)
-# Static on purpose (README, "The Debian package"): lintian's
+# Static on purpose (docs/package.md, "lintian"): lintian's
 # statically-linked-binary is overridden for the two programs.
 install(FILES ${package_dir}/lintian-overrides DESTINATION /usr/share/lintian/overrides
   RENAME access-limiter)

@@ -158,7 +158,7 @@ new_key_secret() {
 }
 
 # guard_conf DIR EXTENSION INTERPRETER [LINE...] : the <Directory> block that
-# guards the scripts in DIR (README, "Protect an API"): those ending in
+# guards the scripts in DIR (docs/guard.md): those ending in
 # .EXTENSION, or all when it is empty, run by INTERPRETER or by themselves.
 # Each LINE goes in first. The two SetEnvIfExpr lines hand the location's
 # CONTEXT_PREFIX and CONTEXT_DOCUMENT_ROOT to the application (mod_setenvif).

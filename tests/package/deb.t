@@ -83,14 +83,14 @@ like "$(dpkg-deb --fsys-tarfile "$DEB" | tar -xOf - ./usr/share/man/man8/access-
 is "$(dpkg-deb --fsys-tarfile "$DEB" | tar -xOf - ./usr/share/doc/access-limiter/changelog.Debian.gz | zcat | head -n 1 | cut -d' ' -f1-2)" \
   "access-limiter ($version)" "the changelog's newest entry is this version"
 
-# lintian: no errors; each warning kept is listed, with its reason, in README.
+# lintian: no errors; each warning kept is listed, with its reason, in docs/package.md.
 lintian --fail-on error "$DEB" >"$WORK/lintian.log" 2>&1
 ok $? "lintian reports no errors" || cat "$WORK/lintian.log"
 unlisted=""
 while read -r tag; do
-  grep -q "\`$tag\`" "$PROJECT_ROOT/README.md" || unlisted="$unlisted $tag"
+  grep -q "\`$tag\`" "$PROJECT_ROOT/docs/package.md" || unlisted="$unlisted $tag"
 done < <(sed -n 's/^W: access-limiter: \([a-z0-9-]*\).*/\1/p' "$WORK/lintian.log" | sort -u)
-is "$unlisted" "" "every lintian warning is listed in README"
+is "$unlisted" "" "every lintian warning is listed in docs/package.md"
 
 # ---- install ------------------------------------------------------------------
 system_apache_running || apache2ctl start >/dev/null 2>&1
