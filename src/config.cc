@@ -48,7 +48,8 @@ std::string parseAbsolutePath(const char* name, const char* value) {
 
 const char kKeySourceRule[] =
     "must be a parameter name (NAME or param:NAME), header:NAME or remote-addr; "
-    "a name is 1 to 64 characters of A-Z a-z 0-9 _ - .";
+    "a name is 1 to 64 characters of A-Z a-z 0-9 _ - . (a header's: without _ or ., "
+    "which Apache drops)";
 
 bool isNameChar(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
