@@ -191,33 +191,6 @@ ACCESS_BUILD_DIR=$STALE_BUILD "$DEPLOY" --local --dry-run >"$WORK/stale.log" 2>&
 rc=$?
 ok "$([ $rc -eq 1 ] && ! grep -q '9.9.9' "$WORK/stale.log"; echo $?)" "a failed build stops deploy (exit $rc), and the stale package is not offered"
 like "$(cat "$WORK/stale.log")" 'building the package failed' "it says the build failed"
-
-# A node an older deploy set up by hand (its settings at the top of a conf
-# owned by no package, its cron job): the package takes over, the settings
-# move into the settings file, the store included.
-DEBIAN_FRONTEND=noninteractive apt-get purge -y -q access-limiter >/dev/null 2>&1
-{
-  echo "# Installed by scripts/deploy; settings given with --set come first."
-  echo "Define ACCESS_LIMIT 6"
-  echo "Define ACCESS_ROOT $ROOT"
-  cat "$PROJECT_ROOT/apache/access-limiter.conf"
-} >/etc/apache2/conf-available/access-limiter.conf
-echo '* * * * * www-data true' >"$CRON"
-a2enconf -q access-limiter >/dev/null
-# First a deploy that fails and rolls back (dpkg keeps the old conf as its
-# conffile then); the next one must still take the old settings over.
-echo "ThisIsNotAnApacheDirective on" >"$BROKEN"
-"$DEPLOY" --local >"$WORK/legacy-failed.log" 2>&1
-is "$?" 1 "a first deploy over it that fails the check exits 1"
-rm -f "$BROKEN"
-"$DEPLOY" --local >"$WORK/legacy.log" 2>&1
-ok $? "deploy over an older hand-made install exits 0" || cat "$WORK/legacy.log"
-like "$(grep -v '^#' "$SETTINGS")" "Define ACCESS_ROOT $ROOT"$'\n'".*Define ACCESS_LIMIT 6" "its Defines moved into the settings file"
-ok "$(dpkg -S "$CRON" /etc/apache2/conf-available/access-limiter.conf >/dev/null 2>&1; echo $?)" "the package owns the conf and the cron job now"
-http GET "$URL?app_id=migrated"
-is "$(status) $(header RateLimit-Policy)" '200 "default";q=6;w=1' "Apache serves the migrated settings"
-ok "$([ -d "$ROOT/migrated" ]; echo $?)" "in the store it used before"
-"$DEPLOY" --local --remove >/dev/null 2>&1
 DEBIAN_FRONTEND=noninteractive apt-get purge -y -q access-limiter >/dev/null 2>&1
 
 # The inventory path: a real sshd on loopback stands in for a web node, with
