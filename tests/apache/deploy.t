@@ -193,6 +193,15 @@ ok "$([ $rc -eq 1 ] && ! grep -q '9.9.9' "$WORK/stale.log"; echo $?)" "a failed 
 like "$(cat "$WORK/stale.log")" 'building the package failed' "it says the build failed"
 DEBIAN_FRONTEND=noninteractive apt-get purge -y -q access-limiter >/dev/null 2>&1
 
+# --inventory takes the cluster inventory; the list of "[user@]host" lines
+# deploy read before is refused, saying what to write instead.
+printf 'root@127.0.0.1\n' >"$WORK/old-nodes"
+before=$(snapshot)
+"$DEPLOY" --inventory "$WORK/old-nodes" --dry-run >"$WORK/old-nodes.log" 2>&1
+like "$? $(cat "$WORK/old-nodes.log")" "^1 deploy: $WORK/old-nodes line 1: root@127.0.0.1 alone is not a setting: list each web node as \"web NAME ADDRESS\"" \
+  "an old node list is refused, naming the line to write instead"
+is "$(snapshot)" "$before" "before any change"
+
 # The inventory path: a real sshd on loopback stands in for a web node, with
 # a host key and an authorized key made here; the node is this machine.
 if command -v /usr/sbin/sshd >/dev/null && command -v ssh >/dev/null; then
@@ -203,8 +212,9 @@ if command -v /usr/sbin/sshd >/dev/null && command -v ssh >/dev/null; then
   /usr/sbin/sshd -p "$SSH_PORT" -o ListenAddress=127.0.0.1 -o HostKey="$WORK/host_key" \
     -o AuthorizedKeysFile="$WORK/authorized_keys" -o PidFile="$WORK/sshd.pid" -o UsePAM=no \
     -o PasswordAuthentication=no -o PermitRootLogin=prohibit-password -o StrictModes=no
-  export ACCESS_DEPLOY_SSH_OPTIONS="-p $SSH_PORT -i $WORK/client_key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
-  printf '# web nodes\nroot@127.0.0.1   # this machine, over ssh\n' >"$WORK/nodes"
+  export ACCESS_DEPLOY_SSH_OPTIONS="-l root -p $SSH_PORT -i $WORK/client_key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+  # The cluster inventory (scripts/examples/cluster.inventory): its web lines.
+  printf '# web nodes\nweb web1 127.0.0.1   # this machine, over ssh\n' >"$WORK/nodes"
   read -r -a ssh_options <<<"$ACCESS_DEPLOY_SSH_OPTIONS"
   for _ in $(seq 50); do ssh "${ssh_options[@]}" root@127.0.0.1 true 2>/dev/null && break; sleep 0.1; done
 
@@ -214,12 +224,12 @@ if command -v /usr/sbin/sshd >/dev/null && command -v ssh >/dev/null; then
   like "$(cat "$WORK/ssh-dry.log")" "would: apt-get install ./$(basename "$DEB")" "the node printed what it would do"
   is "$(snapshot)" "$before" "the dry run over ssh changed nothing"
   # Two nodes (this machine twice): only the first would get the collector.
-  printf 'root@127.0.0.1\nroot@127.0.0.1\n' >"$WORK/two-nodes"
+  printf 'web web1 127.0.0.1\nweb web2 127.0.0.1\n' >"$WORK/two-nodes"
   "$DEPLOY" --inventory "$WORK/two-nodes" --dry-run >"$WORK/two-dry.log" 2>&1
   is "$(grep -c "would: systemctl enable -q access-limiter-gc.timer" "$WORK/two-dry.log")" 1 "of two nodes, only the first would collect"
   "$DEPLOY" --inventory "$WORK/nodes" --set ACCESS_LIMIT=5 --set "ACCESS_ROOT=$ROOT" >"$WORK/ssh.log" 2>&1
   ok $? "deploy --inventory over ssh exits 0"
-  like "$(cat "$WORK/ssh.log")" '== root@127.0.0.1: done' "the node reports done"
+  like "$(cat "$WORK/ssh.log")" '== web1: done' "the node reports done"
   ok "$([ -L "$TIMER_LINK" ]; echo $?)" "the first node of the inventory collects"
   is "$(dpkg-query -W -f='${Version}' access-limiter)" "$VERSION" "the node got the package through apt"
   http GET "$URL?app_id=over-ssh"
