@@ -93,6 +93,18 @@ ok "$([ ! -e "$ROOT/gone-idle" ] && [ -d "$ROOT/deployed" ]; echo $?)" "it colle
 ok $? "deploying again exits 0"
 like "$(cat "$WORK/again.log")" 'nothing changed; Apache not reloaded' "deploying the same again changes nothing"
 
+# deploy reads the settings as the programs (and Apache) do, through
+# --check-config: "define" in any case, a value in quotes.
+cp -p "$SETTINGS" "$WORK/settings.saved"
+sed -i "s|^Define ACCESS_ROOT .*|  define ACCESS_ROOT \"$ROOT\"|" "$SETTINGS"
+"$DEPLOY" --local --dry-run >"$WORK/lower-case.log" 2>&1
+like "$(cat "$WORK/lower-case.log")" "would: make or close ACCESS_ROOT $ROOT " "a lower-case define of ACCESS_ROOT is the store deploy checks"
+# The cluster secret: the one the programs take, not one commented out.
+secret=$(sed -n 's/^Define ACCESS_KEY_SECRET \([0-9a-f]\{32\}\)$/\1/p' "$SETTINGS")
+sed -i "s|^Define ACCESS_KEY_SECRET .*|#Define ACCESS_KEY_SECRET 0123456789abcdef0123456789abcdef\ndefine ACCESS_KEY_SECRET '$secret'|" "$SETTINGS"
+is "$("$DEPLOY" --print-key-secret --package "$DEB" 2>&1)" "$secret" "--print-key-secret prints the secret the programs read"
+cp -p "$WORK/settings.saved" "$SETTINGS"
+
 # Protect an application: its scripts run only behind the limiter.
 mkdir -p "$APP_DIR"
 cat >"$APP_DIR/app.cgi" <<SCRIPT
@@ -142,14 +154,17 @@ http GET "$URL?app_id=after-upgrade"
 is "$(status) $(header RateLimit-Policy)" '200 "default";q=3;w=1' "the settings survived the upgrade"
 "$DEPLOY" --local --package "$DEB" >/dev/null 2>&1
 
-# What apache2ctl -t cannot see is checked too, and rolled back: a value the
-# programs refuse, a store www-data cannot write. A bad path is refused first.
+# What apache2ctl -t cannot see is checked too: a value the programs refuse,
+# before any change; a store www-data cannot write, and rolled back. A bad
+# path is refused first.
+before=$(snapshot)
 "$DEPLOY" --local --set ACCESS_LIMIT=abc >"$WORK/bad-value.log" 2>&1
 rc=$?
 is "$rc" 1 "a value the programs refuse fails the deploy"
 like "$(cat "$WORK/bad-value.log")" 'the settings are not valid: access-limiter: ACCESS_LIMIT="abc"' "naming it"
+is "$(snapshot)" "$before" "before any change"
 http GET "$URL?app_id=after-bad-value"
-is "$(status) $(header RateLimit-Policy)" '200 "default";q=3;w=1' "and is rolled back: Apache serves the previous settings"
+is "$(status) $(header RateLimit-Policy)" '200 "default";q=3;w=1' "Apache serves the previous settings"
 mkdir -p "$WORK/roots-only"
 "$DEPLOY" --local --set "ACCESS_ROOT=$WORK/roots-only" >"$WORK/bad-root.log" 2>&1
 is "$?" 1 "a store www-data cannot write fails the deploy"
