@@ -10,7 +10,8 @@
 #   port N                      the web port (default 80)
 #   health_url PATH             the health check (default /cgi-bin/access-health)
 #   lb NAME ADDRESS PRIORITY    each of the two load balancers
-#   web NAME ADDRESS [BRICK]    each web node (a GlusterFS peer with one brick)
+#   web NAME ADDRESS [BRICK]    each web node (a GlusterFS peer with one brick;
+#                               scripts/deploy reaches it over ssh as NAME at ADDRESS)
 #   arbiter NAME ADDRESS [BRICK] optional third brick holding metadata only
 #   volume NAME                 GlusterFS volume (default access)
 #   brick_dir DIR               default brick directory (default /srv/gluster/access)
@@ -172,7 +173,11 @@ load_inventory() {
           fi
         done
         [ "$found" = yes ] || bad "aws_eni names an lb not listed above" ;;
-      *) bad "unknown setting $(printf %q "$setting")" ;;
+      *)
+        # A line of one word is deploy's old node list, read no more.
+        [ ${#words[@]} -gt 1 ] ||
+          bad "$(printf %q "$setting") alone is not a setting: list each web node as \"web NAME ADDRESS\" (scripts/examples/cluster.inventory), its ssh user in ~/.ssh/config or ACCESS_DEPLOY_SSH_OPTIONS (-l USER); deploy reads no [user@]host list any more"
+        bad "unknown setting $(printf %q "$setting")" ;;
     esac
   done <"$file"
   for i in "${!WEB_BRICKS[@]}"; do

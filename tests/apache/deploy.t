@@ -93,6 +93,18 @@ ok "$([ ! -e "$ROOT/gone-idle" ] && [ -d "$ROOT/deployed" ]; echo $?)" "it colle
 ok $? "deploying again exits 0"
 like "$(cat "$WORK/again.log")" 'nothing changed; Apache not reloaded' "deploying the same again changes nothing"
 
+# deploy reads the settings as the programs (and Apache) do, through
+# --check-config: "define" in any case, a value in quotes.
+cp -p "$SETTINGS" "$WORK/settings.saved"
+sed -i "s|^Define ACCESS_ROOT .*|  define ACCESS_ROOT \"$ROOT\"|" "$SETTINGS"
+"$DEPLOY" --local --dry-run >"$WORK/lower-case.log" 2>&1
+like "$(cat "$WORK/lower-case.log")" "would: make or close ACCESS_ROOT $ROOT " "a lower-case define of ACCESS_ROOT is the store deploy checks"
+# The cluster secret: the one the programs take, not one commented out.
+secret=$(sed -n 's/^Define ACCESS_KEY_SECRET \([0-9a-f]\{32\}\)$/\1/p' "$SETTINGS")
+sed -i "s|^Define ACCESS_KEY_SECRET .*|#Define ACCESS_KEY_SECRET 0123456789abcdef0123456789abcdef\ndefine ACCESS_KEY_SECRET '$secret'|" "$SETTINGS"
+is "$("$DEPLOY" --print-key-secret --package "$DEB" 2>&1)" "$secret" "--print-key-secret prints the secret the programs read"
+cp -p "$WORK/settings.saved" "$SETTINGS"
+
 # Protect an application: its scripts run only behind the limiter.
 mkdir -p "$APP_DIR"
 cat >"$APP_DIR/app.cgi" <<SCRIPT
@@ -142,14 +154,17 @@ http GET "$URL?app_id=after-upgrade"
 is "$(status) $(header RateLimit-Policy)" '200 "default";q=3;w=1' "the settings survived the upgrade"
 "$DEPLOY" --local --package "$DEB" >/dev/null 2>&1
 
-# What apache2ctl -t cannot see is checked too, and rolled back: a value the
-# programs refuse, a store www-data cannot write. A bad path is refused first.
+# What apache2ctl -t cannot see is checked too: a value the programs refuse,
+# before any change; a store www-data cannot write, and rolled back. A bad
+# path is refused first.
+before=$(snapshot)
 "$DEPLOY" --local --set ACCESS_LIMIT=abc >"$WORK/bad-value.log" 2>&1
 rc=$?
 is "$rc" 1 "a value the programs refuse fails the deploy"
 like "$(cat "$WORK/bad-value.log")" 'the settings are not valid: access-limiter: ACCESS_LIMIT="abc"' "naming it"
+is "$(snapshot)" "$before" "before any change"
 http GET "$URL?app_id=after-bad-value"
-is "$(status) $(header RateLimit-Policy)" '200 "default";q=3;w=1' "and is rolled back: Apache serves the previous settings"
+is "$(status) $(header RateLimit-Policy)" '200 "default";q=3;w=1' "Apache serves the previous settings"
 mkdir -p "$WORK/roots-only"
 "$DEPLOY" --local --set "ACCESS_ROOT=$WORK/roots-only" >"$WORK/bad-root.log" 2>&1
 is "$?" 1 "a store www-data cannot write fails the deploy"
@@ -191,34 +206,16 @@ ACCESS_BUILD_DIR=$STALE_BUILD "$DEPLOY" --local --dry-run >"$WORK/stale.log" 2>&
 rc=$?
 ok "$([ $rc -eq 1 ] && ! grep -q '9.9.9' "$WORK/stale.log"; echo $?)" "a failed build stops deploy (exit $rc), and the stale package is not offered"
 like "$(cat "$WORK/stale.log")" 'building the package failed' "it says the build failed"
+DEBIAN_FRONTEND=noninteractive apt-get purge -y -q access-limiter >/dev/null 2>&1
 
-# A node an older deploy set up by hand (its settings at the top of a conf
-# owned by no package, its cron job): the package takes over, the settings
-# move into the settings file, the store included.
-DEBIAN_FRONTEND=noninteractive apt-get purge -y -q access-limiter >/dev/null 2>&1
-{
-  echo "# Installed by scripts/deploy; settings given with --set come first."
-  echo "Define ACCESS_LIMIT 6"
-  echo "Define ACCESS_ROOT $ROOT"
-  cat "$PROJECT_ROOT/apache/access-limiter.conf"
-} >/etc/apache2/conf-available/access-limiter.conf
-echo '* * * * * www-data true' >"$CRON"
-a2enconf -q access-limiter >/dev/null
-# First a deploy that fails and rolls back (dpkg keeps the old conf as its
-# conffile then); the next one must still take the old settings over.
-echo "ThisIsNotAnApacheDirective on" >"$BROKEN"
-"$DEPLOY" --local >"$WORK/legacy-failed.log" 2>&1
-is "$?" 1 "a first deploy over it that fails the check exits 1"
-rm -f "$BROKEN"
-"$DEPLOY" --local >"$WORK/legacy.log" 2>&1
-ok $? "deploy over an older hand-made install exits 0" || cat "$WORK/legacy.log"
-like "$(grep -v '^#' "$SETTINGS")" "Define ACCESS_ROOT $ROOT"$'\n'".*Define ACCESS_LIMIT 6" "its Defines moved into the settings file"
-ok "$(dpkg -S "$CRON" /etc/apache2/conf-available/access-limiter.conf >/dev/null 2>&1; echo $?)" "the package owns the conf and the cron job now"
-http GET "$URL?app_id=migrated"
-is "$(status) $(header RateLimit-Policy)" '200 "default";q=6;w=1' "Apache serves the migrated settings"
-ok "$([ -d "$ROOT/migrated" ]; echo $?)" "in the store it used before"
-"$DEPLOY" --local --remove >/dev/null 2>&1
-DEBIAN_FRONTEND=noninteractive apt-get purge -y -q access-limiter >/dev/null 2>&1
+# --inventory takes the cluster inventory; the list of "[user@]host" lines
+# deploy read before is refused, saying what to write instead.
+printf 'root@127.0.0.1\n' >"$WORK/old-nodes"
+before=$(snapshot)
+"$DEPLOY" --inventory "$WORK/old-nodes" --dry-run >"$WORK/old-nodes.log" 2>&1
+like "$? $(cat "$WORK/old-nodes.log")" "^1 deploy: $WORK/old-nodes line 1: root@127.0.0.1 alone is not a setting: list each web node as \"web NAME ADDRESS\"" \
+  "an old node list is refused, naming the line to write instead"
+is "$(snapshot)" "$before" "before any change"
 
 # The inventory path: a real sshd on loopback stands in for a web node, with
 # a host key and an authorized key made here; the node is this machine.
@@ -230,8 +227,9 @@ if command -v /usr/sbin/sshd >/dev/null && command -v ssh >/dev/null; then
   /usr/sbin/sshd -p "$SSH_PORT" -o ListenAddress=127.0.0.1 -o HostKey="$WORK/host_key" \
     -o AuthorizedKeysFile="$WORK/authorized_keys" -o PidFile="$WORK/sshd.pid" -o UsePAM=no \
     -o PasswordAuthentication=no -o PermitRootLogin=prohibit-password -o StrictModes=no
-  export ACCESS_DEPLOY_SSH_OPTIONS="-p $SSH_PORT -i $WORK/client_key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
-  printf '# web nodes\nroot@127.0.0.1   # this machine, over ssh\n' >"$WORK/nodes"
+  export ACCESS_DEPLOY_SSH_OPTIONS="-l root -p $SSH_PORT -i $WORK/client_key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+  # The cluster inventory (scripts/examples/cluster.inventory): its web lines.
+  printf '# web nodes\nweb web1 127.0.0.1   # this machine, over ssh\n' >"$WORK/nodes"
   read -r -a ssh_options <<<"$ACCESS_DEPLOY_SSH_OPTIONS"
   for _ in $(seq 50); do ssh "${ssh_options[@]}" root@127.0.0.1 true 2>/dev/null && break; sleep 0.1; done
 
@@ -241,12 +239,12 @@ if command -v /usr/sbin/sshd >/dev/null && command -v ssh >/dev/null; then
   like "$(cat "$WORK/ssh-dry.log")" "would: apt-get install ./$(basename "$DEB")" "the node printed what it would do"
   is "$(snapshot)" "$before" "the dry run over ssh changed nothing"
   # Two nodes (this machine twice): only the first would get the collector.
-  printf 'root@127.0.0.1\nroot@127.0.0.1\n' >"$WORK/two-nodes"
+  printf 'web web1 127.0.0.1\nweb web2 127.0.0.1\n' >"$WORK/two-nodes"
   "$DEPLOY" --inventory "$WORK/two-nodes" --dry-run >"$WORK/two-dry.log" 2>&1
   is "$(grep -c "would: systemctl enable -q access-limiter-gc.timer" "$WORK/two-dry.log")" 1 "of two nodes, only the first would collect"
   "$DEPLOY" --inventory "$WORK/nodes" --set ACCESS_LIMIT=5 --set "ACCESS_ROOT=$ROOT" >"$WORK/ssh.log" 2>&1
   ok $? "deploy --inventory over ssh exits 0"
-  like "$(cat "$WORK/ssh.log")" '== root@127.0.0.1: done' "the node reports done"
+  like "$(cat "$WORK/ssh.log")" '== web1: done' "the node reports done"
   ok "$([ -L "$TIMER_LINK" ]; echo $?)" "the first node of the inventory collects"
   is "$(dpkg-query -W -f='${Version}' access-limiter)" "$VERSION" "the node got the package through apt"
   http GET "$URL?app_id=over-ssh"

@@ -49,6 +49,8 @@ inventory "${GOOD[@]:0:3}" "lb lb1 10.0.0.2 100" "${GOOD[@]:4}"
 refused "a duplicate lb name" 4 "lb 'lb1' is listed twice"
 inventory "${GOOD[@]}" "web web1 10.0.0.9"
 refused "a duplicate web name" 7 "web 'web1' is listed twice"
+inventory "${GOOD[@]}" "admin@web3"
+refused "a line of deploy's old [user@]host list" 7 'admin@web3 alone is not a setting: list each web node as "web NAME ADDRESS"'
 # shellcheck disable=SC2016 # the $(...) is meant literally: the inventory's text
 inventory "${GOOD[@]}" "${AWS[0]}" 'aws_allocation_id "eipalloc-0123456789abcdef0 $(touch pwned)"' "${AWS[@]:2}"
 refused "spaces, quotes and \$(...) in an aws value" 8 "aws_allocation_id needs an id; extra words"
