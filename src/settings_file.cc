@@ -48,15 +48,39 @@ bool splitWords(const std::string& line, std::vector<std::string>& words) {
   }
 }
 
+// The next line as Apache reads a configuration line: a physical line
+// that ends in one backslash (not two) goes on with the next, the backslash
+// and the newline removed, a comment's line too. `number` becomes the number
+// of the line's first physical line. False at the end of the text.
+bool nextLogicalLine(std::istringstream& lines, std::string& line, int& number, int& read) {
+  line.clear();
+  std::string physical;
+  bool any = false;
+  number = read + 1;
+  while (std::getline(lines, physical)) {
+    any = true;
+    ++read;
+    if (!physical.empty() && physical.back() == '\r') physical.pop_back();
+    const std::size_t size = physical.size();
+    const bool continued = !lines.eof() && size >= 2 && physical[size - 1] == '\\' &&
+                           physical[size - 2] != '\\';
+    if (!continued) {
+      line += physical;
+      return true;
+    }
+    line += physical.substr(0, size - 1);
+  }
+  return any;
+}
+
 }  // namespace
 
 Settings parseSettings(const std::string& text, const std::string& path) {
   Settings settings;
   std::istringstream lines(text);
   std::string line;
-  int number = 0;
-  while (std::getline(lines, line)) {
-    ++number;
+  int number = 0, lines_read = 0;
+  while (nextLogicalLine(lines, line, number, lines_read)) {
     const auto fail = [&](const std::string& problem) {
       throw ConfigError(path + ":" + std::to_string(number) + ": " + problem);
     };
