@@ -12,6 +12,7 @@
 #include <map>
 
 #include "error_integration.h"
+#include "signal_safe.h"
 
 extern char** environ;
 

@@ -17,6 +17,7 @@
 #include "http_status.h"
 #include "key.h"
 #include "parameter_names.h"
+#include "signal_safe.h"
 #include "store.h"
 
 namespace access_limiter {

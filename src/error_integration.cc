@@ -16,6 +16,8 @@
 #include <exception>
 #include <typeinfo>
 
+#include "signal_safe.h"
+
 namespace access_limiter {
 
 namespace {
@@ -33,12 +35,6 @@ std::size_t g_fatal_response_size = 0;
 volatile sig_atomic_t g_response_started = 0;
 volatile sig_atomic_t g_in_fatal_handler = 0;
 char g_alternate_stack[64 * 1024];
-
-std::size_t copyInto(char* out, std::size_t capacity, std::size_t at, const char* text) {
-  while (*text != '\0' && at + 1 < capacity) out[at++] = *text++;
-  out[at] = '\0';
-  return at;
-}
 
 // One log line from fixed parts; safe inside a signal handler.
 void logParts(const char* first, const char* second) {
@@ -233,19 +229,6 @@ void onTerminate() {
 }
 
 }  // namespace
-
-bool writeAll(int fd, const char* data, std::size_t size) {
-  while (size > 0) {
-    ssize_t written = write(fd, data, size);
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data += written;
-    size -= static_cast<std::size_t>(written);
-  }
-  return true;
-}
 
 void setProgramName(const char* name) {
   copyInto(g_program, sizeof g_program, 0, name);

@@ -51,7 +51,4 @@ void installFatalHandlers(const std::string& response);
 // handlers only log, since a second Status line would corrupt the answer.
 void markResponseStarted();
 
-// Writes all of `data` to `fd`, retrying short writes and EINTR. False on error.
-bool writeAll(int fd, const char* data, std::size_t size);
-
 }  // namespace access_limiter
