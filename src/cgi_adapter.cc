@@ -14,6 +14,7 @@
 
 #include "application.h"
 #include "error_integration.h"
+#include "logging.h"
 #include "http_status.h"
 #include "key.h"
 #include "parameter_names.h"

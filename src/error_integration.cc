@@ -16,6 +16,7 @@
 #include <exception>
 #include <typeinfo>
 
+#include "logging.h"
 #include "signal_safe.h"
 
 namespace access_limiter {
@@ -27,7 +28,6 @@ namespace {
 // cannot allocate or format.
 constexpr std::size_t kMaxPath = 1100;
 constexpr std::size_t kMaxMessage = 2048;
-char g_program[64] = "access-limiter";
 char g_mail_address[256] = "";
 char g_mail_command[kMaxPath] = "";
 char g_fatal_response[1024] = "";
@@ -35,17 +35,6 @@ std::size_t g_fatal_response_size = 0;
 volatile sig_atomic_t g_response_started = 0;
 volatile sig_atomic_t g_in_fatal_handler = 0;
 char g_alternate_stack[64 * 1024];
-
-// One log line from fixed parts; safe inside a signal handler.
-void logParts(const char* first, const char* second) {
-  char line[kMaxMessage];
-  std::size_t n = copyInto(line, sizeof line, 0, g_program);
-  n = copyInto(line, sizeof line, n, ": ");
-  n = copyInto(line, sizeof line, n, first);
-  n = copyInto(line, sizeof line, n, second);
-  if (n + 1 < sizeof line) line[n++] = '\n';
-  writeAll(STDERR_FILENO, line, n);
-}
 
 // Sends `message` by mail from a detached grandchild; async-signal-safe.
 // The parent waits only for the short-lived child, which exits as soon as it
@@ -69,7 +58,7 @@ void mailDetached(const char* message) {
   if (pipe(pipe_fds) != 0) _exit(1);
   char text[kMaxMessage + 128];
   std::size_t n = copyInto(text, sizeof text, 0, "Subject: ");
-  n = copyInto(text, sizeof text, n, g_program);
+  n = copyInto(text, sizeof text, n, programName());
   n = copyInto(text, sizeof text, n, " server error\n\n");
   n = copyInto(text, sizeof text, n, message);
   n = copyInto(text, sizeof text, n, "\n");
@@ -200,7 +189,7 @@ void onFatalSignal(int signal_number) {
   if (g_in_fatal_handler) _exit(128 + signal_number);
   g_in_fatal_handler = 1;
   writeFatalResponse();
-  logParts("fatal signal ", signalName(signal_number));
+  logLineFromSignal("fatal signal ", signalName(signal_number));
   char message[256];
   std::size_t n = copyInto(message, sizeof message, 0, "fatal signal ");
   copyInto(message, sizeof message, n, signalName(signal_number));
@@ -229,20 +218,6 @@ void onTerminate() {
 }
 
 }  // namespace
-
-void setProgramName(const char* name) {
-  copyInto(g_program, sizeof g_program, 0, name);
-}
-
-void logLine(std::string_view message) {
-  std::string line;
-  line.reserve(message.size() + 64);
-  line += g_program;
-  line += ": ";
-  for (char c : message) line += (c == '\n' || c == '\r') ? ' ' : c;
-  line += '\n';
-  writeAll(STDERR_FILENO, line.data(), line.size());
-}
 
 void configureNotification(const std::string& address, const std::string& mail_command,
                            int interval_seconds, const std::string& scope) {

@@ -14,13 +14,6 @@ namespace access_limiter {
 // arrive here directly and answer the 500 handed to installFatalHandlers,
 // unless part of a response was already written.
 
-// Names the program in log lines: "access-limiter: <message>".
-void setProgramName(const char* name);
-
-// Writes "<program>: <message>\n" to stderr in a single write, so lines from
-// concurrent CGI processes never interleave.
-void logLine(std::string_view message);
-
 // Mail reported server errors to `address` through `mail_command`
 // (sendmail-compatible: invoked as COMMAND -i -- ADDRESS, message on stdin).
 // An empty address turns notification off, the default.

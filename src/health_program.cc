@@ -6,6 +6,7 @@
 #include "cgi_adapter.h"
 #include "config.h"
 #include "error_integration.h"
+#include "logging.h"
 #include "file_store.h"
 #include "help_text.h"
 #include "program_support.h"

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "decision.h"
 #include "error_integration.h"
+#include "logging.h"
 #include "file_store.h"
 #include "help_text.h"
 #include "http_status.h"

@@ -5,6 +5,7 @@
 
 #include "cgi_adapter.h"
 #include "error_integration.h"
+#include "logging.h"
 
 #ifndef ACCESS_LIMITER_VERSION
 #define ACCESS_LIMITER_VERSION "unknown"
