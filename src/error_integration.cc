@@ -17,6 +17,7 @@
 #include <typeinfo>
 
 #include "logging.h"
+#include "mail_limiter.h"
 #include "signal_safe.h"
 
 namespace access_limiter {
@@ -86,88 +87,6 @@ void mailDetached(const char* message) {
 int g_mail_interval_seconds = 0;
 std::string g_mail_scope;
 
-// The cause of a message: without digits and parenthesised parts, so that
-// "open(/srv/access/k/1795-0): Transport endpoint is not connected" and the
-// same failure for another key or second are one cause.
-std::string causeOf(std::string_view message) {
-  std::string cause;
-  int depth = 0;
-  for (char c : message) {
-    if (c == '(') ++depth;
-    if (depth == 0 && (c < '0' || c > '9')) cause += c;
-    if (c == ')' && depth > 0) --depth;
-  }
-  return cause;
-}
-
-// FNV-1a, 64 bits, as 16 hex digits: a file name for a cause.
-std::string hashName(const std::string& text) {
-  std::uint64_t hash = 14695981039346656037ull;
-  for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
-  static const char kHex[] = "0123456789abcdef";
-  std::string name(16, '0');
-  for (int i = 15; i >= 0; --i, hash >>= 4) name[i] = kHex[hash & 0xF];
-  return name;
-}
-
-// True when this report is to be mailed (see configureNotification); then
-// `note` says how many were held back since the last mail. Any trouble with
-// the state directory means mailing: a lost mail is worse than a repeat.
-// The package makes this as root, so no other user can take its name first.
-const char kPackagedMailDir[] = "/var/lib/access-limiter/mail";
-
-// True when `dir` is a directory of this user's that no one else may use.
-bool isOwnPrivateDirectory(const std::string& dir) {
-  struct stat st {};
-  return lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
-         (st.st_mode & 0077) == 0;
-}
-
-bool mailDue(std::string_view message, std::string& note) {
-  if (g_mail_interval_seconds <= 0) return true;
-  std::string dir = kPackagedMailDir;
-  if (!isOwnPrivateDirectory(dir)) {
-    const char* tmp = std::getenv("TMPDIR");
-    dir = std::string(tmp != nullptr && tmp[0] == '/' ? tmp : "/tmp") + "/access-limiter-mail-" +
-          std::to_string(geteuid());
-    if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return true;
-    if (!isOwnPrivateDirectory(dir)) {
-      // Another user made the name first: its markers cannot be trusted, and
-      // mailing every report would let a flood of failures fork a mailer
-      // each. Held back; every report is in the log.
-      logLine("mail held back: " + dir +
-              " is not this user's own private directory (another user made it?)");
-      return false;
-    }
-  }
-  struct stat st {};
-  const std::string cause = dir + "/" + hashName(causeOf(message) + "\n" + g_mail_scope);
-  const long long slot = static_cast<long long>(time(nullptr)) / g_mail_interval_seconds;
-  const int marker = open((cause + "-" + std::to_string(slot)).c_str(),
-                          O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (marker < 0) {
-    if (errno != EEXIST) return true;
-    // Held back: one byte per report, appended atomically.
-    const int held = open((cause + ".held").c_str(),
-                          O_CREAT | O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (held >= 0) {
-      writeAll(held, "x", 1);
-      close(held);
-    }
-    return false;
-  }
-  close(marker);
-  unlink((cause + "-" + std::to_string(slot - 1)).c_str());
-  const std::string taken = cause + ".held." + std::to_string(getpid());
-  if (rename((cause + ".held").c_str(), taken.c_str()) == 0) {
-    if (lstat(taken.c_str(), &st) == 0 && st.st_size > 0)
-      note = "\n(" + std::to_string(st.st_size) + " more reports of this cause were held back since the last mail; ACCESS_MAIL_INTERVAL=" +
-             std::to_string(g_mail_interval_seconds) + ")";
-    unlink(taken.c_str());
-  }
-  return true;
-}
-
 void writeFatalResponse() {
   if (g_response_started) return;
   g_response_started = 1;
@@ -230,10 +149,14 @@ void configureNotification(const std::string& address, const std::string& mail_c
 void reportServerError(std::string_view message) {
   logLine(message);
   if (g_mail_address[0] == '\0') return;
-  std::string note;
-  if (!mailDue(message, note)) return;
+  const SystemClock clock;
+  const MailVerdict verdict =
+      MailLimiter(clock, defaultMailDirectories(), g_mail_interval_seconds, g_mail_scope)
+          .record(message);
+  if (!verdict.problem.empty()) logLine(verdict.problem);
+  if (!verdict.due) return;
   std::string text(message.substr(0, kMaxMessage));
-  text += note;
+  text += verdict.note;
   mailDetached(text.c_str());
 }
 
