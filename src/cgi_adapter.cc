@@ -14,9 +14,10 @@
 
 #include "application.h"
 #include "error_integration.h"
-#include "logging.h"
 #include "http_status.h"
 #include "key.h"
+#include "logging.h"
+#include "mail_notification.h"
 #include "parameter_names.h"
 #include "signal_safe.h"
 #include "store.h"
