@@ -13,7 +13,7 @@
 #include <rapidjson/writer.h>
 
 #include "application.h"
-#include "error_integration.h"
+#include "fatal_handlers.h"
 #include "http_status.h"
 #include "key.h"
 #include "logging.h"

@@ -11,7 +11,7 @@ namespace access_limiter {
 // Where every server error ends, after the seed's "Integration of PHP Error
 // Handling": it is logged as one line on stderr (Apache's error log) and,
 // when configured and due, mailed. The CGI adapter maps exceptions to a
-// status and reports the 5xx here; the fatal handlers (error_integration.h)
+// status and reports the 5xx here; the fatal handlers (fatal_handlers.h)
 // report std::terminate here and mail fatal signals with
 // mailFromSignalHandler.
 

@@ -1,4 +1,4 @@
-#include "error_integration.h"
+#include "fatal_handlers.h"
 
 #include <signal.h>
 #include <unistd.h>
