@@ -50,12 +50,14 @@ struct MailVerdict {
 //
 // Any trouble with the directory (it cannot be made, a marker cannot be
 // created) means mailing: a lost mail is worse than a repeat. The exception
-// is a fallback directory another user made first: its markers cannot be
-// trusted, and mailing every report would let a flood of failures fork a
-// mailer each, so mail is held back and the verdict says why.
+// is a fallback directory that is not this user's own (another user made
+// it first, in a shared /tmp): its markers cannot be trusted, and mailing
+// every report would let a flood of failures fork a mailer each, so mail is
+// held back and the verdict says why.
 class MailLimiter {
  public:
   // `interval_seconds` 0 (or less) mails every report and touches no file.
+  // `clock` is kept by reference: it must outlive the limiter.
   MailLimiter(const Clock& clock, MailDirectories directories, int interval_seconds,
               std::string scope);
 

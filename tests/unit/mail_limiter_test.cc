@@ -21,13 +21,13 @@ namespace {
 constexpr int kIntervalSeconds = 600;
 // The start of an interval: 1700000400 is a multiple of 600.
 constexpr Second kIntervalStart = 1700000400;
+const char kScope[] = "/srv/access";
 const char kStoreDown[] =
     "503 Service Unavailable: open(/srv/access/k/1795-0): Transport endpoint is not connected";
 
 // A limiter over a fallback directory in `dir` (no preferred one).
 MailLimiter limiterIn(const TempDir& dir, const Clock& clock,
-                      int interval_seconds = kIntervalSeconds,
-                      const std::string& scope = "/srv/access") {
+                      int interval_seconds = kIntervalSeconds, const std::string& scope = kScope) {
   return MailLimiter(clock, MailDirectories{"", dir.path() + "/mail"}, interval_seconds, scope);
 }
 
@@ -35,6 +35,22 @@ std::string heldBackNote(int count) {
   return "\n(" + std::to_string(count) +
          " more reports of this cause were held back since the last mail; ACCESS_MAIL_INTERVAL=" +
          std::to_string(kIntervalSeconds) + ")";
+}
+
+// Makes a directory with exactly `mode`: mkdir alone leaves the umask's mark.
+std::string directoryWithMode(const std::string& path, mode_t mode) {
+  BOOST_REQUIRE(mkdir(path.c_str(), mode) == 0);
+  BOOST_REQUIRE(chmod(path.c_str(), mode) == 0);
+  return path;
+}
+
+// A limiter whose preferred directory, dir/packaged, is made with `mode`;
+// its fallback is dir/fallback.
+MailLimiter limiterPreferring(const TempDir& dir, const Clock& clock, mode_t mode) {
+  return MailLimiter(
+      clock,
+      MailDirectories{directoryWithMode(dir.path() + "/packaged", mode), dir.path() + "/fallback"},
+      kIntervalSeconds, kScope);
 }
 
 int filesIn(const std::string& dir) {
@@ -135,9 +151,9 @@ BOOST_AUTO_TEST_CASE(digits_and_parenthesised_parts_are_not_part_of_the_cause) {
 BOOST_AUTO_TEST_CASE(the_same_message_about_another_scope_is_another_cause) {
   TempDir dir;
   FakeClock clock(kIntervalStart);
-  BOOST_TEST(limiterIn(dir, clock, kIntervalSeconds, "/srv/access").record(kStoreDown).due);
+  BOOST_TEST(limiterIn(dir, clock, kIntervalSeconds, kScope).record(kStoreDown).due);
   BOOST_TEST(limiterIn(dir, clock, kIntervalSeconds, "/srv/other").record(kStoreDown).due);
-  BOOST_TEST(!limiterIn(dir, clock, kIntervalSeconds, "/srv/access").record(kStoreDown).due);
+  BOOST_TEST(!limiterIn(dir, clock, kIntervalSeconds, kScope).record(kStoreDown).due);
 }
 
 BOOST_AUTO_TEST_CASE(limiters_sharing_a_directory_share_its_markers) {
@@ -164,35 +180,26 @@ BOOST_AUTO_TEST_CASE(the_fallback_directory_is_made_private_on_first_use) {
 
 BOOST_AUTO_TEST_CASE(a_private_preferred_directory_is_used_and_the_fallback_never_made) {
   TempDir dir;
-  const std::string preferred = dir.path() + "/packaged";
-  BOOST_REQUIRE(mkdir(preferred.c_str(), 0700) == 0);
   FakeClock clock(kIntervalStart);
-  const MailLimiter limiter(clock, MailDirectories{preferred, dir.path() + "/fallback"},
-                            kIntervalSeconds, "/srv/access");
+  const MailLimiter limiter = limiterPreferring(dir, clock, 0700);
   BOOST_TEST(limiter.record(kStoreDown).due);
   BOOST_TEST(!limiter.record(kStoreDown).due);
-  BOOST_TEST(filesIn(preferred) == 2, "the interval's marker and the held-back count");
+  BOOST_TEST(filesIn(dir.path() + "/packaged") == 2,
+             "the interval's marker and the held-back count");
   BOOST_TEST(!fs::exists(dir.path() + "/fallback"));
 }
 
 BOOST_AUTO_TEST_CASE(a_preferred_directory_open_to_others_is_passed_over_for_the_fallback) {
   TempDir dir;
-  const std::string preferred = dir.path() + "/packaged";
-  BOOST_REQUIRE(mkdir(preferred.c_str(), 0700) == 0);
-  BOOST_REQUIRE(chmod(preferred.c_str(), 0755) == 0);
   FakeClock clock(kIntervalStart);
-  const MailLimiter limiter(clock, MailDirectories{preferred, dir.path() + "/fallback"},
-                            kIntervalSeconds, "/srv/access");
-  BOOST_TEST(limiter.record(kStoreDown).due);
-  BOOST_TEST(filesIn(preferred) == 0);
+  BOOST_TEST(limiterPreferring(dir, clock, 0755).record(kStoreDown).due);
+  BOOST_TEST(filesIn(dir.path() + "/packaged") == 0);
   BOOST_TEST(filesIn(dir.path() + "/fallback") == 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_fallback_directory_open_to_others_holds_mail_back_and_says_why) {
   TempDir dir;
-  const std::string fallback = dir.path() + "/mail";
-  BOOST_REQUIRE(mkdir(fallback.c_str(), 0700) == 0);
-  BOOST_REQUIRE(chmod(fallback.c_str(), 0777) == 0);
+  const std::string fallback = directoryWithMode(dir.path() + "/mail", 0777);
   FakeClock clock(kIntervalStart);
   const MailLimiter limiter = limiterIn(dir, clock);
   for (int i = 0; i < 3; ++i) {
@@ -207,8 +214,7 @@ BOOST_AUTO_TEST_CASE(a_fallback_directory_open_to_others_holds_mail_back_and_say
 
 BOOST_AUTO_TEST_CASE(a_link_in_place_of_the_fallback_directory_holds_mail_back) {
   TempDir dir;
-  const std::string elsewhere = dir.path() + "/elsewhere";
-  BOOST_REQUIRE(mkdir(elsewhere.c_str(), 0700) == 0);
+  const std::string elsewhere = directoryWithMode(dir.path() + "/elsewhere", 0700);
   fs::create_directory_symlink(elsewhere, dir.path() + "/mail");
   FakeClock clock(kIntervalStart);
   const MailVerdict verdict = limiterIn(dir, clock).record(kStoreDown);
@@ -223,8 +229,7 @@ BOOST_AUTO_TEST_CASE(a_fallback_directory_of_another_users_holds_mail_back) {
     return;
   }
   TempDir dir;
-  const std::string fallback = dir.path() + "/mail";
-  BOOST_REQUIRE(mkdir(fallback.c_str(), 0700) == 0);
+  const std::string fallback = directoryWithMode(dir.path() + "/mail", 0700);
   BOOST_REQUIRE(chown(fallback.c_str(), 65534, 65534) == 0);
   FakeClock clock(kIntervalStart);
   const MailVerdict verdict = limiterIn(dir, clock).record(kStoreDown);
@@ -238,7 +243,7 @@ BOOST_AUTO_TEST_CASE(a_directory_that_cannot_be_made_means_mailing) {
   TempDir dir;
   FakeClock clock(kIntervalStart);
   const MailLimiter limiter(clock, MailDirectories{"", dir.path() + "/missing/mail"},
-                            kIntervalSeconds, "/srv/access");
+                            kIntervalSeconds, kScope);
   BOOST_TEST(limiter.record(kStoreDown).due);
   BOOST_TEST(limiter.record(kStoreDown).due);
 }
