@@ -11,7 +11,8 @@
 #include <cstring>
 #include <map>
 
-#include "error_integration.h"
+#include "logging.h"
+#include "signal_safe.h"
 
 extern char** environ;
 

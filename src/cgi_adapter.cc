@@ -13,10 +13,13 @@
 #include <rapidjson/writer.h>
 
 #include "application.h"
-#include "error_integration.h"
+#include "fatal_handlers.h"
 #include "http_status.h"
 #include "key.h"
+#include "logging.h"
+#include "mail_notification.h"
 #include "parameter_names.h"
+#include "signal_safe.h"
 #include "store.h"
 
 namespace access_limiter {

@@ -5,9 +5,10 @@
 
 #include "cgi_adapter.h"
 #include "config.h"
-#include "error_integration.h"
 #include "file_store.h"
 #include "help_text.h"
+#include "logging.h"
+#include "mail_notification.h"
 #include "program_support.h"
 #include "programs.h"
 #include "watchdog.h"

@@ -4,7 +4,8 @@
 #include <cstdlib>
 
 #include "cgi_adapter.h"
-#include "error_integration.h"
+#include "fatal_handlers.h"
+#include "logging.h"
 
 #ifndef ACCESS_LIMITER_VERSION
 #define ACCESS_LIMITER_VERSION "unknown"
