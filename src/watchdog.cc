@@ -1,6 +1,7 @@
 #include "watchdog.h"
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,13 +20,19 @@ enum State { kIdle, kArmed, kDisarmed, kFired };
 std::atomic<int> g_state{kIdle};
 std::function<void()>* g_on_timeout = nullptr;
 timespec g_deadline{};
+// Posted by disarm(): it wakes the thread, which then ends.
+sem_t g_disarmed;
 
 // The thread's own stack (pthread would map and unmap one per request).
 constexpr std::size_t kStackBytes = 256 * 1024;
 alignas(64) char g_stack[kStackBytes];
 
 void* watch(void*) {
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &g_deadline, nullptr) == EINTR) {
+  // Retrying signals only: anything else is the deadline (or a deadline the
+  // call refuses, which fires at once as the deadline would).
+  for (;;) {
+    if (sem_clockwait(&g_disarmed, CLOCK_MONOTONIC, &g_deadline) == 0) return nullptr;
+    if (errno != EINTR) break;
   }
   int armed = kArmed;
   if (!g_state.compare_exchange_strong(armed, kFired)) return nullptr;
@@ -46,6 +53,7 @@ Watchdog::Watchdog(std::chrono::milliseconds limit, std::function<void()> on_tim
   if (!g_state.compare_exchange_strong(idle, kArmed))
     throw std::logic_error("a store watchdog is already running in this process");
   g_on_timeout = new std::function<void()>(std::move(on_timeout));
+  sem_init(&g_disarmed, 0, 0);
   clock_gettime(CLOCK_MONOTONIC, &g_deadline);
   const long long nanos = g_deadline.tv_nsec + static_cast<long long>(limit.count()) * 1000000;
   g_deadline.tv_sec += static_cast<time_t>(nanos / 1000000000);
@@ -66,7 +74,10 @@ Watchdog::Watchdog(std::chrono::milliseconds limit, std::function<void()> on_tim
 
 void Watchdog::disarm() {
   int armed = kArmed;
-  if (g_state.compare_exchange_strong(armed, kDisarmed)) return;
+  if (g_state.compare_exchange_strong(armed, kDisarmed)) {
+    sem_post(&g_disarmed);
+    return;
+  }
   // The watchdog answers and exits the process; wait for that.
   if (armed == kFired)
     for (;;) pause();

@@ -18,8 +18,10 @@ namespace access_limiter {
 // until the volume answers or its ping-timeout passes.
 //
 // One per process, ever (a CGI run answers one request): the thread runs on
-// a static stack and is never joined, so disarming is one atomic store and
-// the sleeping thread ends with the process. A second one throws.
+// a static stack and is never joined. Disarming wakes it, and it ends while
+// the request goes on: a thread still asleep at the process's exit would
+// hold that exit (and so the web server's wait for the CGI) until the kernel
+// had woken and ended it. A second one throws.
 class Watchdog {
  public:
   Watchdog(std::chrono::milliseconds limit, std::function<void()> on_timeout);
