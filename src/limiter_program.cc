@@ -42,6 +42,16 @@ std::string headerLines(const HeaderList& headers) {
   return lines;
 }
 
+// Becomes the application (execApplication). Returns only when the exec
+// failed: the 500 to answer, its cause logged (and mailed).
+Response becomeApplication(const Application& application, const Config& config,
+                           const std::string& header_lines, const std::string& body) {
+  execApplication(application, config, header_lines, body);
+  reportServerError(statusLine(500) + ": could not run " + application.resolved_file + ": " +
+                    std::strerror(errno));
+  return messageResponse(500);
+}
+
 // Answers a request whose store did not answer within ACCESS_STORE_TIMEOUT,
 // from the watchdog's thread (watchdog.h): 503, or, failing open, the
 // application or a 200 uncounted.
@@ -59,10 +69,8 @@ void answerStoreTimeout(const CgiInputs& inputs, const Config& config,
       const pid_t child = fork();
       if (child > 0) return;  // the application answers; the watchdog closes our end
       if (child == 0) {
-        execApplication(*application, config, "", *inputs.body_kept);
-        reportServerError(statusLine(500) + ": could not run " + application->resolved_file +
-                          ": " + std::strerror(errno));
-        sendResponse(messageResponse(500), isHeadRequest(inputs.env));
+        sendResponse(becomeApplication(*application, config, "", *inputs.body_kept),
+                      isHeadRequest(inputs.env));
         _exit(0);
       }
       reportServerError(statusLine(503) + ": could not start the application: " +
@@ -154,11 +162,8 @@ int runLimiter(int argc, char** argv, const LimiterSeams& seams) {
   if (launch) {
     // The application's answer is the response; the limiter writes nothing
     // more unless the exec fails.
-    execApplication(launch->application, launch->config, launch->header_lines,
-                    *inputs.body_kept);
-    reportServerError(statusLine(500) + ": could not run " + launch->application.resolved_file +
-                      ": " + std::strerror(errno));
-    response = messageResponse(500);
+    response = becomeApplication(launch->application, launch->config, launch->header_lines,
+                                 *inputs.body_kept);
   }
   drainRequestBody(inputs);
   sendResponse(response, isHeadRequest(inputs.env));

@@ -75,6 +75,13 @@ like "$(body)" "SCRIPT_NAME=/api/app.cgi" "with path info: SCRIPT_NAME is still 
 like "$(body)" "PATH_INFO=/extra/x" "the extra path is PATH_INFO"
 like "$(body)" "PATH_TRANSLATED=/var/www/html/extra/x" "PATH_TRANSLATED as Apache would map it"
 
+# An admitted request whose application cannot be started: the exec fails.
+ran_before=$(runs)
+guarded /app.cgi QUERY_STRING='app_id=noexec' REDIRECT_ACCESS_APP_INTERPRETER=/nonexistent/php-cgi
+is "$(header Status) $(body)" '500 Internal Server Error {"message":"Internal Server Error"}' "an interpreter that cannot run: the limiter's 500 JSON"
+like "$ERR" "500 Internal Server Error: could not run $APP/app.cgi: No such file or directory" "and a log line naming the script and the cause"
+is "$(runs)" "$ran_before" "nothing ran"
+
 guarded /app.cgi QUERY_STRING='app_id=k2' ACCESS_APP_INTERPRETER=/bin/sh
 like "$(body)" "REDIRECT_STATUS=200" "run by an interpreter: REDIRECT_STATUS kept (php-cgi's force_redirect)"
 
