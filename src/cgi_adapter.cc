@@ -346,7 +346,8 @@ std::string requestMethod(const EnvLookup& env) {
 
 bool isHeadRequest(const EnvLookup& env) { return requestMethod(env) == "HEAD"; }
 
-KeyOutcome requestKey(const CgiInputs& inputs, const KeySource& source, bool guarding) {
+KeyOutcome requestKey(const CgiInputs& inputs, const KeySource& source, FrontDoor door) {
+  const bool guarding = door != FrontDoor::kEndpoint;
   const std::string method = requestMethod(inputs.env);
   if (!guarding && method != "GET" && method != "HEAD" && method != "POST")
     throw MethodNotAllowed("GET, HEAD, POST");
@@ -370,6 +371,12 @@ KeyOutcome requestKey(const CgiInputs& inputs, const KeySource& source, bool gua
     // byte, CgiInputs::body_kept) so that no key in it goes uncounted;
     // any other body is the application's alone.
     const GuardedBody kind = guardedBodyKind(envString(inputs.env, "CONTENT_TYPE"));
+    if (door == FrontDoor::kAuthorizer && kind != GuardedBody::kNotAForm)
+      return refusal(400, "a form body could carry another " + name +
+                              " than the one counted, and this limiter (a FastCGI authorizer) "
+                              "cannot read bodies: give " + name +
+                              " in the query string of a request whose body is not a form, or "
+                              "take the key from a header (ACCESS_KEY=header:NAME)");
     if (kind == GuardedBody::kUrlencoded) {
       scanForKey(readBoundedBody(inputs, formTooLargeToCheck(name), false), name, scan);
     } else if (kind == GuardedBody::kMultipart) {
@@ -442,7 +449,8 @@ Response messageResponse(int status, const std::string& detail) {
   return response;
 }
 
-Response responseForException(const std::exception_ptr& failure) {
+Response responseForException(const std::exception_ptr& failure,
+                              const std::function<void(std::string_view message)>& report) {
   int status = 500;
   std::string detail;
   std::string allowed;
@@ -476,7 +484,7 @@ Response responseForException(const std::exception_ptr& failure) {
     status = 500;
   }
   if (status >= 500) {
-    reportServerError(statusLine(status) + ": " + detail);
+    report(statusLine(status) + ": " + detail);
     return messageResponse(status);
   }
   Response response = messageResponse(status, detail);

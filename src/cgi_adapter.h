@@ -5,10 +5,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "config.h"
+#include "mail_notification.h"
 
 namespace access_limiter {
 
@@ -57,12 +59,20 @@ bool isHeadRequest(const EnvLookup& env);
 // key after a ';', is a 400 once a key is given; the key given twice, in any
 // mix of query and body, is a 400.
 //
-// `guarding`: the request is for a protected application (the program runs
-// as Apache's Action handler). Any method is then allowed, and the body is
-// the application's: a form body (urlencoded or multipart, at most
-// kMaxBodyBytes, else 413) is read, checked for the key and kept in
-// inputs.body_kept; any other body is left unread. A cookie the application
-// could read as the key, with another value, is a 400 too.
+// `door`: which front door asks.
+//   kEndpoint    the limiter's own endpoint: GET, HEAD and POST, a POST's
+//                body being a form the limiter reads.
+//   kGuard       a protected application's request (the program runs as
+//                Apache's Action handler). Any method is allowed, and the
+//                body is the application's: a form body (urlencoded or
+//                multipart, at most kMaxBodyBytes, else 413) is read,
+//                checked for the key and kept in inputs.body_kept; any
+//                other body is left unread. A cookie the application could
+//                read as the key, with another value, is a 400 too.
+//   kAuthorizer  as kGuard, but the body never reaches the limiter (a
+//                FastCGI authorizer gets none). With a parameter key, a form
+//                body is a 400: it could carry a key the application reads
+//                and the limiter cannot see.
 //
 // The key, or the refusal of a request that carries none the limiter can
 // count: 401 no key, 400 a repeated or malformed key or a value too long to
@@ -77,7 +87,8 @@ struct KeyOutcome {
 // Throws HttpError naming the problem: 405 method (not guarding), 414 query
 // too long, 400/413 bad Content-Length or body over kMaxBodyBytes, 415
 // content type (not guarding), 400 body shorter than announced.
-KeyOutcome requestKey(const CgiInputs& inputs, const KeySource& source, bool guarding);
+enum class FrontDoor { kEndpoint, kGuard, kAuthorizer };
+KeyOutcome requestKey(const CgiInputs& inputs, const KeySource& source, FrontDoor door);
 
 // Reads and discards the rest of the body before answering. mod_cgid hands
 // the body over the socket the answer goes back on, and sends all of it
@@ -105,8 +116,11 @@ Response messageResponse(int status, const std::string& detail = "");
 // ApplicationRefused (application.h) is a 404 or a 403;
 // StoreError (the store cannot decide) is a 503; ConfigError and any other
 // exception are a 500. A 4xx shows its detail; a 5xx shows only the
-// reason phrase and its detail goes to reportServerError.
-Response responseForException(const std::exception_ptr& failure);
+// reason phrase and its detail goes to `report` (a persistent process
+// passes its own notifier's).
+Response responseForException(
+    const std::exception_ptr& failure,
+    const std::function<void(std::string_view message)>& report = reportServerError);
 
 // The CGI response text: Status, Content-Type, Cache-Control, the extra
 // headers, a blank line, and (unless head_only) the JSON body.

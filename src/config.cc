@@ -184,14 +184,16 @@ namespace {
 std::string onOff(bool on) { return on ? "1" : "0"; }
 
 // The table. Each entry: name, the default as shown, how Apache passes it,
-// --help's lines, the parser and the description --check-config prints.
+// --help's lines, the parser, the description --check-config prints, and
+// whether a request may set it.
 std::vector<SettingSpec> makeSettingSpecs() {
   using K = ApachePassing;
   return {
       {"ACCESS_LIMIT", "10", K::kAlways,
        [] { return "requests per key per window (1-" + std::to_string(kMaxLimit) + "; default 10)"; },
        [](Config& c, const char* n, const char* v) { c.limit = parseLimitSetting(n, v); },
-       [](const Config& c) { return std::to_string(c.limit); }},
+       [](const Config& c) { return std::to_string(c.limit); },
+       true},
       {"ACCESS_ROOT", "/tmp/access", K::kAlways,
        [] {
          return std::string(
@@ -211,7 +213,8 @@ std::vector<SettingSpec> makeSettingSpecs() {
                 std::to_string(kMaxWindowSeconds) + "; default 1;\n60 = per minute)";
        },
        [](Config& c, const char* n, const char* v) { c.window_seconds = parseWindow(n, v); },
-       [](const Config& c) { return std::to_string(c.window_seconds); }},
+       [](const Config& c) { return std::to_string(c.window_seconds); },
+       true},
       {"ACCESS_KEY", "app_id", K::kAlways,
        [] {
          return std::string(
@@ -225,14 +228,16 @@ std::vector<SettingSpec> makeSettingSpecs() {
          c.key = parseKeySource(n, v);
          c.key.secret = secret;
        },
-       [](const Config& c) { return describeKeySource(c.key); }},
+       [](const Config& c) { return describeKeySource(c.key); },
+       true},
       {"ACCESS_KNOWN_KEYS_ONLY", "0", K::kAlways,
        [] {
          return std::string(
              "1 = a key not registered with --key add gets 401\nand writes nothing (default 0)");
        },
        [](Config& c, const char* n, const char* v) { c.known_keys_only = parseSwitch(n, v); },
-       [](const Config& c) { return onOff(c.known_keys_only); }},
+       [](const Config& c) { return onOff(c.known_keys_only); },
+       true},
       {"ACCESS_DRY_RUN", "0", K::kAlways,
        [] {
          return std::string(
@@ -241,7 +246,8 @@ std::vector<SettingSpec> makeSettingSpecs() {
              "have answered (default 0)");
        },
        [](Config& c, const char* n, const char* v) { c.dry_run = parseSwitch(n, v); },
-       [](const Config& c) { return onOff(c.dry_run); }},
+       [](const Config& c) { return onOff(c.dry_run); },
+       true},
       {"ACCESS_FAIL_OPEN", "0", K::kAlways,
        [] { return std::string("1 = admit when the store fails (default 0: answer 503)"); },
        [](Config& c, const char* n, const char* v) { c.fail_open = parseSwitch(n, v); },
@@ -333,6 +339,14 @@ Config loadConfig(const EnvLookup& env) {
   Config config;
   for (const SettingSpec& spec : settingSpecs())
     if (const char* value = env(spec.name)) spec.load(config, spec.name, value);
+  return config;
+}
+
+Config withLocationSettings(const Config& server, const EnvLookup& params) {
+  Config config = server;
+  for (const SettingSpec& spec : settingSpecs())
+    if (spec.request_may_set)
+      if (const char* value = params(spec.name)) spec.load(config, spec.name, value);
   return config;
 }
 

@@ -75,6 +75,10 @@ class ConfigError : public std::runtime_error {
 // Throws ConfigError naming the variable, its value and the rule it breaks.
 Config loadConfig(const EnvLookup& env);
 
+// The settings of one authorizer request: `server`'s, with the
+// request_may_set ones its `params` carry. Throws ConfigError as loadConfig.
+Config withLocationSettings(const Config& server, const EnvLookup& params);
+
 // One "NAME=value" line per setting, for --check-config.
 std::string describeConfig(const Config& config);
 
@@ -99,6 +103,12 @@ struct SettingSpec {
   // Parses `value` into `config`; throws ConfigError naming `name` and the rule.
   void (*load)(Config& config, const char* name, const char* value);
   std::string (*describe)(const Config& config);
+  // A per-location setting that a persistent front door (the FastCGI
+  // authorizer) takes from each request's parameters, as a location's
+  // SetEnv sets it for the CGI. Only these: any local user can connect to
+  // the authorizer, so nothing that names a path or a program, or weakens
+  // what the server decided (fail-open), may come from a request.
+  bool request_may_set = false;
 };
 
 // Every setting, in --check-config's order.

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "application.h"
+#include "authorizer_program.h"
 #include "cgi_adapter.h"
 #include "config.h"
 #include "decision.h"
@@ -92,7 +93,7 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
   const Config config = loadConfig(guarding ? handlerSettings(inputs.env) : inputs.env);
   configureNotification(config.error_mail, config.mail_command, config.mail_interval_seconds,
                         config.root);
-  const KeyOutcome key_outcome = requestKey(inputs, config.key, guarding);
+  const KeyOutcome key_outcome = requestKey(inputs, config.key, guarding ? FrontDoor::kGuard : FrontDoor::kEndpoint);
   if (key_outcome.refusal_status != 0)
     return messageResponse(key_outcome.refusal_status, key_outcome.refusal_detail);
   const std::string& key = key_outcome.key;
@@ -143,6 +144,9 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
 }  // namespace
 
 int runLimiter(int argc, char** argv, const LimiterSeams& seams) {
+  if (const std::optional<int> exit_status =
+          runAuthorizerCommandLine(argc, argv, AuthorizerSeams{seams.clock, seams.after_key_read}))
+    return *exit_status;
   if (const std::optional<int> exit_status = runOperatorCommandLine(argc, argv, seams.clock))
     return *exit_status;
   const Command command = commandOf(argc, argv, true);

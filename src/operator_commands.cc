@@ -158,7 +158,7 @@ std::optional<int> runOperatorCommandLine(int argc, char** argv, const Clock& cl
     return runOperatorCommand(command, argc, argv, settings_path, clock);
   if (!settings_path.empty()) {
     std::fprintf(stderr,
-                 "%s: --settings FILE goes before --check-config, --gc, --status or --key; "
+                 "%s: --settings FILE goes before --check-config, --gc, --status, --key or --fastcgi; "
                  "see --help\n",
                  kProgram);
     return 2;

@@ -183,7 +183,7 @@ guard_conf() {
 # Debian packages every task needs, by task. One list, so README and the
 # scripts cannot disagree.
 # shellcheck disable=SC2034 # used by the scripts that source this file
-PACKAGES_BUILD=(build-essential cmake file libcgicc-dev rapidjson-dev libboost-test-dev help2man)
+PACKAGES_BUILD=(build-essential cmake file libcgicc-dev rapidjson-dev libboost-test-dev libfcgi-dev help2man)
 # shellcheck disable=SC2034
 PACKAGES_APACHE=(apache2 apache2-utils curl)
 # shellcheck disable=SC2034

@@ -86,7 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       violated("the body is a JSON object with a message");
   };
   try {
-    const KeyOutcome outcome = requestKey(inputs, source, guarding);
+    const KeyOutcome outcome = requestKey(inputs, source, guarding ? FrontDoor::kGuard : FrontDoor::kEndpoint);
     if (outcome.refusal_status != 0) {
       if (outcome.refusal_status != 400 && outcome.refusal_status != 401)
         violated("a returned refusal is a 400 or a 401");

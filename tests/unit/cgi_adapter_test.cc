@@ -38,7 +38,7 @@ struct FakeRequest {
 // The status a request is answered with: 200 when a key is extracted.
 int statusOf(FakeRequest request, std::string* key = nullptr, bool guarding = false) {
   try {
-    const KeyOutcome outcome = requestKey(request.inputs(), KeySource{}, guarding);
+    const KeyOutcome outcome = requestKey(request.inputs(), KeySource{}, guarding ? FrontDoor::kGuard : FrontDoor::kEndpoint);
     if (outcome.refusal_status != 0) return outcome.refusal_status;
     if (key != nullptr) *key = outcome.key;
     return 200;
@@ -194,20 +194,20 @@ BOOST_AUTO_TEST_CASE(a_checked_body_is_handed_back_whole) {
                        {"CONTENT_LENGTH", "9"}},
                       "a=1&b=%41"};
   CgiInputs inputs = request.inputs();
-  BOOST_TEST(requestKey(inputs, KeySource{}, true).key == "k");
+  BOOST_TEST(requestKey(inputs, KeySource{}, FrontDoor::kGuard).key == "k");
   BOOST_TEST(*inputs.body_kept == "a=1&b=%41");
 }
 
 BOOST_AUTO_TEST_CASE(refusals_of_other_spellings_name_them) {
   FakeRequest request{{{"QUERY_STRING", "app_id=throwaway&app.id=real"}}, ""};
-  const KeyOutcome outcome = requestKey(request.inputs(), KeySource{}, false);
+  const KeyOutcome outcome = requestKey(request.inputs(), KeySource{}, FrontDoor::kEndpoint);
   BOOST_TEST(outcome.refusal_status == 400);
   BOOST_TEST(outcome.refusal_detail.find("\"app.id\" would be read as app_id") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(four_hundreds_name_the_problem) {
   FakeRequest request{{{"QUERY_STRING", "app_id=../x"}}, ""};
-  const KeyOutcome outcome = requestKey(request.inputs(), KeySource{}, false);
+  const KeyOutcome outcome = requestKey(request.inputs(), KeySource{}, FrontDoor::kEndpoint);
   const Response r = messageResponse(outcome.refusal_status, outcome.refusal_detail);
   BOOST_TEST(r.status == 400);
   BOOST_TEST(bodyOf(renderCgi(r, false)).find("A-Z a-z 0-9 . _ ~ -") != std::string::npos);
@@ -220,7 +220,7 @@ BOOST_AUTO_TEST_CASE(refused_bodies_are_drained_before_answering) {
                        {"CONTENT_LENGTH", "3000"}},
                       body + "next-request-bytes"};
   CgiInputs inputs = request.inputs();
-  BOOST_CHECK_THROW(requestKey(inputs, KeySource{}, false), HttpError);  // 415, body unread
+  BOOST_CHECK_THROW(requestKey(inputs, KeySource{}, FrontDoor::kEndpoint), HttpError);  // 415, body unread
   BOOST_TEST(request.offset == 0u);
   drainRequestBody(inputs);
   BOOST_TEST(request.offset == 3000u);  // exactly the announced body, no more
@@ -260,7 +260,7 @@ BOOST_AUTO_TEST_CASE(a_read_body_is_not_read_twice) {
                        {"CONTENT_LENGTH", "8"}},
                       "app_id=kMORE"};
   CgiInputs inputs = request.inputs();
-  BOOST_TEST(requestKey(inputs, KeySource{}, false).key == "k");
+  BOOST_TEST(requestKey(inputs, KeySource{}, FrontDoor::kEndpoint).key == "k");
   drainRequestBody(inputs);
   BOOST_TEST(request.offset == 8u);
 }

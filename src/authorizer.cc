@@ -1,0 +1,139 @@
+#include "authorizer.h"
+
+#include <fcgiapp.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "decision.h"
+#include "file_store.h"
+#include "http_status.h"
+#include "logging.h"
+#include "node_cache.h"
+
+namespace access_limiter {
+
+namespace {
+
+// The answer to a request whose store did not answer in time.
+Response lateAnswer(const Config& config, const ErrorNotifier& notifier) {
+  const std::string cause = "the store did not answer within " +
+                            describeSeconds(config.store_timeout_ms) +
+                            " s (ACCESS_STORE_TIMEOUT) under " + config.root;
+  if (config.fail_open) {
+    notifier.report(cause + "; admitting unlimited (ACCESS_FAIL_OPEN=1)");
+    return messageResponse(200);
+  }
+  notifier.report(statusLine(503) + ": " + cause);
+  return messageResponse(503);
+}
+
+Response decide(const EnvLookup& params, const AuthorizerServer& server, RequestDeadline& deadline,
+                const std::function<void(const Response&)>& answer_late) {
+  const Config config = withLocationSettings(server.settings, params);
+  CgiInputs inputs;
+  inputs.env = params;
+  inputs.read_body = [](char*, std::size_t) -> std::size_t { return 0; };
+  const KeyOutcome key_outcome = requestKey(inputs, config.key, FrontDoor::kAuthorizer);
+  if (key_outcome.refusal_status != 0)
+    return messageResponse(key_outcome.refusal_status, key_outcome.refusal_detail);
+  const bool bounded = config.store_timeout_ms > 0;
+  if (bounded)
+    deadline.arm(std::chrono::milliseconds(config.store_timeout_ms),
+                 [&] { answer_late(lateAnswer(config, server.notifier)); });
+  Response response;
+  try {
+    if (server.seams.after_key_read) server.seams.after_key_read();
+    FileStore store(config.root);
+    const std::unique_ptr<NodeCache> known = openNodeCacheOrNone(
+        config.node_cache, nodeCacheScope(config.root, config.window_seconds));
+    const Verdict verdict =
+        decideForKey(store, *known, server.seams.clock, key_outcome.key,
+                     DecisionSettings{config.limit, config.window_seconds, config.known_keys_only,
+                                      config.dry_run});
+    if (!verdict.limit_reached.empty()) logLine(verdict.limit_reached);
+    response = messageResponse(verdict.admitted ? 200 : verdict.refused_status,
+                               verdict.refusal_detail);
+    response.headers = verdict.headers;
+  } catch (const StoreError& e) {
+    if (bounded) deadline.disarm();
+    if (!config.fail_open) throw;
+    server.notifier.report(
+        std::string("store failed, admitting unlimited (ACCESS_FAIL_OPEN=1): ") + e.what());
+    return messageResponse(200);
+  } catch (...) {
+    if (bounded) deadline.disarm();
+    throw;
+  }
+  if (bounded) deadline.disarm();
+  return response;
+}
+
+// The request's parameters, as the CGI reads its environment.
+EnvLookup parametersOf(const FCGX_Request& request) {
+  FCGX_ParamArray envp = request.envp;
+  return [envp](const char* name) -> const char* { return FCGX_GetParam(name, envp); };
+}
+
+void answer(FCGX_Request& request, const Response& response) {
+  const std::string text = renderAuthorizerAnswer(response);
+  FCGX_PutStr(text.data(), static_cast<int>(text.size()), request.out);
+}
+
+}  // namespace
+
+std::string variableNameOf(const std::string& header) {
+  std::string name;
+  for (char c : header)
+    name += c == '-' ? '_' : (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+  return name;
+}
+
+Response decideAuthorization(const EnvLookup& params, const AuthorizerServer& server,
+                             RequestDeadline& deadline,
+                             const std::function<void(const Response&)>& answer_late) {
+  const auto report = [&server](std::string_view message) { server.notifier.report(message); };
+  try {
+    return decide(params, server, deadline, answer_late);
+  } catch (...) {
+    return responseForException(std::current_exception(), report);
+  }
+}
+
+std::string renderAuthorizerAnswer(const Response& response) {
+  if (response.status != 200) return renderCgi(response, false);
+  std::string text = "Status: " + statusLine(200) + "\r\n";
+  for (const auto& [name, value] : response.headers)
+    text += "Variable-" + variableNameOf(name) + ": " + value + "\r\n";
+  return text + "\r\n";
+}
+
+void serveAuthorizer(int listen_fd, WorkerLease& lease, const AuthorizerServer& server) {
+  FCGX_Init();
+  FCGX_Request request;
+  // Interrupted by SIGTERM (worker_pool.h), a waiting accept gives up.
+  FCGX_InitRequest(&request, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+  RequestDeadline deadline;
+  const auto answer_late = [&](const Response& response) {
+    // The deadline's thread: the request's own is held by the store.
+    answer(request, response);
+    FCGX_Finish_r(&request);
+    lease.abandon();
+    _exit(0);
+  };
+  while (!lease.stopRequested()) {
+    if (FCGX_Accept_r(&request) < 0) {
+      // A signal, or a connection that went before it was read.
+      if (!lease.stopRequested()) usleep(1000);
+      continue;
+    }
+    lease.beginRequest();
+    answer(request, decideAuthorization(parametersOf(request), server, deadline, answer_late));
+    FCGX_Finish_r(&request);
+    lease.endRequest();
+  }
+}
+
+}  // namespace access_limiter

@@ -1,0 +1,60 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "cgi_adapter.h"
+#include "clock.h"
+#include "config.h"
+#include "mail_notification.h"
+#include "request_deadline.h"
+#include "worker_pool.h"
+
+namespace access_limiter {
+
+// The limiter's third front door: a persistent FastCGI Authorizer (the
+// FastCGI specification, section 6.3), for Apache's mod_authnz_fcgi. The
+// web server sends a request's variables and no body; a 200 lets the request
+// go on to whatever serves the location (php-fpm, a proxied app, files),
+// with Variable-NAME headers that become its environment; any other answer
+// goes to the client as it is. The decision is decision.h's, with the same
+// store, node cache, policies, key sources and settings as the CGI's.
+
+// What a test main may replace; the shipped main passes the real clock and
+// no hook (programs.h LimiterSeams).
+struct AuthorizerSeams {
+  const Clock& clock;
+  std::function<void()> after_key_read;  // once per request, once its key is known
+};
+
+// The settings and the notifier of a running authorizer: read once, at its
+// start, from its environment or --settings, and never changed by a
+// request. A request may set only the request_may_set settings (config.h).
+struct AuthorizerServer {
+  Config settings;
+  const ErrorNotifier& notifier;
+  AuthorizerSeams seams;
+};
+
+// The environment variable a response header becomes for the application:
+// RateLimit-Policy -> RATELIMIT_POLICY.
+std::string variableNameOf(const std::string& header);
+
+// Decides one request from its FastCGI parameters. A store that does not
+// answer within ACCESS_STORE_TIMEOUT makes `deadline` call `answer_late`
+// (503, or 200 failing open) from its own thread, and the process then
+// ends. Never throws: a failure is its answer (cgi_adapter.h).
+Response decideAuthorization(const EnvLookup& params, const AuthorizerServer& server,
+                             RequestDeadline& deadline,
+                             const std::function<void(const Response&)>& answer_late);
+
+// The FastCGI answer's text: an admission is "Status: 200 OK" and a
+// Variable- line per header of `response` (nothing else, since the
+// application answers); a refusal is the CGI's answer, JSON body and all.
+std::string renderAuthorizerAnswer(const Response& response);
+
+// A worker's life: answers requests on `listen_fd` until its lease asks it
+// to stop.
+void serveAuthorizer(int listen_fd, WorkerLease& lease, const AuthorizerServer& server);
+
+}  // namespace access_limiter

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace access_limiter {
+
+// The store watchdog of a process that answers many requests (the
+// authorizer's worker); watchdog.h is the CGI's, for one request ever.
+// One thread per worker sleeps until a request is armed, then until its
+// deadline or disarm(). When the deadline passes first, `on_expiry` runs on
+// that thread while the request's own thread is still held (by a store call
+// stuck in the kernel): it must answer the request and end the process,
+// since that thread cannot be taken back. It must not return.
+class RequestDeadline {
+ public:
+  RequestDeadline();
+  // The thread is never joined: a worker ends with _exit.
+  ~RequestDeadline() = default;
+  RequestDeadline(const RequestDeadline&) = delete;
+  RequestDeadline& operator=(const RequestDeadline&) = delete;
+
+  void arm(std::chrono::milliseconds limit, std::function<void()> on_expiry);
+  // Stops the deadline of the armed request. If it already fired, its
+  // thread is answering the request and ending the process: this never
+  // returns then, so the caller writes nothing more.
+  void disarm();
+
+ private:
+  void watch();
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool armed_ = false;
+  bool fired_ = false;
+  std::chrono::steady_clock::time_point deadline_;
+  std::function<void()> on_expiry_;
+};
+
+}  // namespace access_limiter
