@@ -1,7 +1,16 @@
 #include "authorizer.h"
 
 #include <fcgiapp.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
 
 #include <chrono>
 #include <memory>
@@ -45,7 +54,7 @@ Response decide(const EnvLookup& params, const AuthorizerServer& server, Request
                  [&] { answer_late(lateAnswer(config, server.notifier)); });
   Response response;
   try {
-    if (server.seams.after_key_read) server.seams.after_key_read();
+    if (server.seams.after_key_read) server.seams.after_key_read(key_outcome.key);
     FileStore store(config.root);
     const std::unique_ptr<NodeCache> known = openNodeCacheOrNone(
         config.node_cache, nodeCacheScope(config.root, config.window_seconds));
@@ -75,6 +84,26 @@ Response decide(const EnvLookup& params, const AuthorizerServer& server, Request
 EnvLookup parametersOf(const FCGX_Request& request) {
   FCGX_ParamArray envp = request.envp;
   return [envp](const char* name) -> const char* { return FCGX_GetParam(name, envp); };
+}
+
+// The next connection, or -1 once the worker is to stop.
+int acceptConnection(int listen_fd, const WorkerLease& lease, const sigset_t& waiting_mask) {
+  for (;;) {
+    if (lease.stopRequested()) return -1;
+    pollfd listening{listen_fd, POLLIN, 0};
+    if (ppoll(&listening, 1, nullptr, &waiting_mask) < 0) continue;  // EINTR: a stop, perhaps
+    const int connection = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (connection >= 0) {
+      // Answers are small and written in pieces: no Nagle delay.
+      const int on = 1;
+      setsockopt(connection, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+      return connection;
+    }
+    // EAGAIN: another worker took it. Out of descriptors or memory: wait a
+    // little rather than spin.
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+      usleep(10000);
+  }
 }
 
 void answer(FCGX_Request& request, const Response& response) {
@@ -111,10 +140,21 @@ std::string renderAuthorizerAnswer(const Response& response) {
 }
 
 void serveAuthorizer(int listen_fd, WorkerLease& lease, const AuthorizerServer& server) {
+  // SIGTERM (worker_pool.h: stop after this request) is let in only while
+  // waiting for a connection, so it never cuts a request short; the
+  // deadline's thread, started below, inherits the block.
+  sigset_t stop_signal;
+  sigemptyset(&stop_signal);
+  sigaddset(&stop_signal, SIGTERM);
+  sigset_t waiting_mask;
+  pthread_sigmask(SIG_BLOCK, &stop_signal, &waiting_mask);
+  sigdelset(&waiting_mask, SIGTERM);
+  // Every worker wakes for a connection and one takes it; the others must
+  // not then block in accept, where a stop could not reach them.
+  fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
   FCGX_Init();
   FCGX_Request request;
-  // Interrupted by SIGTERM (worker_pool.h), a waiting accept gives up.
-  FCGX_InitRequest(&request, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+  FCGX_InitRequest(&request, listen_fd, 0);
   RequestDeadline deadline;
   const auto answer_late = [&](const Response& response) {
     // The deadline's thread: the request's own is held by the store.
@@ -123,15 +163,24 @@ void serveAuthorizer(int listen_fd, WorkerLease& lease, const AuthorizerServer& 
     lease.abandon();
     _exit(0);
   };
-  while (!lease.stopRequested()) {
-    if (FCGX_Accept_r(&request) < 0) {
-      // A signal, or a connection that went before it was read.
-      if (!lease.stopRequested()) usleep(1000);
-      continue;
-    }
+  for (;;) {
+    const int connection = acceptConnection(listen_fd, lease, waiting_mask);
+    if (connection < 0) return;
     lease.beginRequest();
-    answer(request, decideAuthorization(parametersOf(request), server, deadline, answer_late));
-    FCGX_Finish_r(&request);
+    // libfcgi reads the request from a connection already open (as it does
+    // for a kept one) when it is handed one this way.
+    request.ipcFd = connection;
+    request.keepConnection = 1;
+    if (FCGX_Accept_r(&request) >= 0) {
+      answer(request, decideAuthorization(parametersOf(request), server, deadline, answer_late));
+      FCGX_Finish_r(&request);
+    }
+    // One request per connection, as mod_authnz_fcgi sends them: one a
+    // client asked to keep is closed all the same.
+    if (request.ipcFd >= 0) {
+      close(request.ipcFd);
+      request.ipcFd = -1;
+    }
     lease.endRequest();
   }
 }

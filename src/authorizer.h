@@ -24,7 +24,8 @@ namespace access_limiter {
 // no hook (programs.h LimiterSeams).
 struct AuthorizerSeams {
   const Clock& clock;
-  std::function<void()> after_key_read;  // once per request, once its key is known
+  // Called once per request, with its key, once that is known.
+  std::function<void(const std::string& key)> after_key_read;
 };
 
 // The settings and the notifier of a running authorizer: read once, at its

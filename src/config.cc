@@ -357,6 +357,16 @@ std::string describeConfig(const Config& config) {
   return lines;
 }
 
+std::string describeRequestSettings() {
+  std::vector<std::string> names;
+  for (const SettingSpec& spec : settingSpecs())
+    if (spec.request_may_set) names.emplace_back(spec.name);
+  std::string text;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    text += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
+  return text;
+}
+
 std::string describeSettingsForHelp() {
   // Descriptions start in this column; a longer name puts its first line two
   // spaces after it.

@@ -114,6 +114,9 @@ struct SettingSpec {
 // Every setting, in --check-config's order.
 const std::vector<SettingSpec>& settingSpecs();
 
+// The names of the request_may_set settings: "A, B, C and D".
+std::string describeRequestSettings();
+
 // The settings part of --help: "  ACCESS_NAME  description" per setting.
 std::string describeSettingsForHelp();
 

@@ -108,7 +108,7 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
     if (config.store_timeout_ms > 0)
       watchdog.emplace(std::chrono::milliseconds(config.store_timeout_ms),
                        [&] { answerStoreTimeout(inputs, config, application); });
-    if (seams.after_key_read) seams.after_key_read();
+    if (seams.after_key_read) seams.after_key_read(key);
     FileStore store(config.root);
     try {
       const std::unique_ptr<NodeCache> known = openNodeCacheOrNone(

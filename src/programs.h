@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 #include "clock.h"
 
@@ -10,7 +11,8 @@ namespace access_limiter {
 // main (cgi-bin/access-limiter.cc) passes the real clock and no hook.
 struct LimiterSeams {
   const Clock& clock;                   // "now" for decisions and --gc
-  std::function<void()> after_key_read; // called once per request, once its key is known
+  // Called once per request, with its key, once that is known.
+  std::function<void(const std::string& key)> after_key_read;
 };
 
 // The access-limiter program: a CGI run, or one of its operator commands

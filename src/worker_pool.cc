@@ -143,10 +143,13 @@ int runWorkerPool(const WorkerPoolSettings& settings,
         if (slots[i].pid != pid) continue;
         found = true;
         const bool busy = leases[i].busy_since_ms.load() != 0;
-        const bool expected = (stopping || leases[i].abandoned.load()) && WIFEXITED(status) &&
-                              WEXITSTATUS(status) == 0;
+        const bool gave_up = leases[i].abandoned.load() != 0;
+        const bool expected =
+            (stopping || gave_up) && WIFEXITED(status) && WEXITSTATUS(status) == 0;
         if (!expected) report(describeEnd(pid, status, busy));
         replace(i);
+        // One that gave up a request ended as designed, however young.
+        if (gave_up) slots[i].restart_at_ms = now;
       }
       if (!found)
         for (auto it = abandoned.begin(); it != abandoned.end(); ++it)

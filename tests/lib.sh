@@ -17,7 +17,7 @@ TEST_NUMBER=0
 FAILED=0
 SKIPPED=0
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/access-cli.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+trap 'stop_authorizers; rm -rf "$WORK"' EXIT
 # A node cache of this script's own: what an earlier run learnt about a
 # pinned second (ACCESS_TEST_NOW) must not decide this run's requests.
 export ACCESS_NODE_CACHE="$WORK/node-cache"
@@ -131,7 +131,7 @@ private_apache() {
   ROOT="$WORK/root"
   PORT=$(($1 + $$ % 1000))
   URL="http://127.0.0.1:$PORT"
-  trap '"$PROJECT_ROOT/scripts/stop" --state-dir "$STATE" >/dev/null; rm -rf "$WORK"' EXIT
+  trap 'stop_authorizers; "$PROJECT_ROOT/scripts/stop" --state-dir "$STATE" >/dev/null; rm -rf "$WORK"' EXIT
 }
 
 # php_bare_conf DIR [LINE...] : prints the conf that serves DIR's PHP at
@@ -209,3 +209,52 @@ restore_system_apache() {
     sleep 0.1
   done
 }
+
+# The FastCGI authorizer (access-limiter --fastcgi) and a client that talks
+# to it as mod_authnz_fcgi would (tests/fcgi_client.py).
+FCGI_CLIENT="$PROJECT_ROOT/tests/fcgi_client.py"
+
+# free_port : prints a loopback TCP port nobody listens on now.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_authorizer LOG PROGRAM [ARGS...] : starts PROGRAM ARGS in the
+# background (its stderr in LOG), with the environment as it is, and waits
+# until its log says it serves. Sets AUTHORIZER_PID; it is stopped on exit
+# (the EXIT traps here call stop_authorizers).
+AUTHORIZER_PIDS=()
+start_authorizer() {
+  local log=$1 i
+  shift
+  "$@" 2>"$log" &
+  AUTHORIZER_PID=$!
+  AUTHORIZER_PIDS+=("$AUTHORIZER_PID")
+  for i in $(seq 100); do
+    grep -q 'FastCGI authorizer on' "$log" 2>/dev/null && sleep 0.1 && return 0
+    kill -0 "$AUTHORIZER_PID" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+stop_authorizers() {
+  local pid
+  for pid in ${AUTHORIZER_PIDS[@]+"${AUTHORIZER_PIDS[@]}"}; do
+    kill -TERM "$pid" 2>/dev/null
+    pkill -KILL -P "$pid" 2>/dev/null
+  done
+  wait 2>/dev/null
+}
+
+# fcgi ADDRESS [NAME=VALUE ...] : one authorizer request (fcgi_client.py's
+# value forms). Sets OUT (stdout stream, CR removed), ERR, RC; the answer's
+# status reads with status, its headers with header, its body with body.
+fcgi() {
+  timeout 20 "$FCGI_CLIENT" "$@" >"$WORK/out" 2>"$WORK/err"
+  RC=$?
+  OUT=$(tr -d '\r' <"$WORK/out")
+  ERR=$(cat "$WORK/err")
+}
+
+# workers_of PID : the authorizer's worker pids, one per line.
+workers_of() { pgrep -P "$1" | sort; }

@@ -8,6 +8,9 @@
 //                             called next, under the store's watchdog), so
 //                             tests can drive every path into the error
 //                             integration; "hang-store" never returns.
+//   ACCESS_TEST_FAULT_KEY=KEY only the requests of this key (as stored)
+//                             fail: for a persistent authorizer, whose
+//                             environment holds for every request.
 #include <unistd.h>
 
 #include <csignal>
@@ -42,9 +45,11 @@ void __attribute__((noinline)) throwFromNoexcept() noexcept {
 
 // Not instrumented: the faults are undefined behaviour by design, and under
 // the sanitizers they must still reach the real signal handlers under test.
-__attribute__((no_sanitize("address", "undefined"))) void injectFault() {
+__attribute__((no_sanitize("address", "undefined"))) void injectFault(const std::string& key) {
   const char* fault = std::getenv("ACCESS_TEST_FAULT");
   if (fault == nullptr) return;
+  if (const char* only = std::getenv("ACCESS_TEST_FAULT_KEY"); only != nullptr && key != only)
+    return;
   const std::string name = fault;
   if (name == "exception") throw std::runtime_error("injected failure");
   if (name == "unknown-exception") throw 42;
