@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "decision.h"
@@ -39,8 +40,27 @@ Response lateAnswer(const Config& config, const ErrorNotifier& notifier) {
   return messageResponse(503);
 }
 
+// The answer to a request this authorizer already admitted: Apache asks
+// again for a subrequest (DirectoryIndex) and after an internal redirect
+// (ErrorDocument), with the variables of the first answer, and a redirect's
+// renamed REDIRECT_NAME. Admitted, not counted twice; the RateLimit fields
+// are passed on to the redirect's answer.
+std::optional<Response> alreadyAdmitted(const EnvLookup& params) {
+  if (params(kDecidedVariable) == nullptr &&
+      params((std::string("REDIRECT_") + kDecidedVariable).c_str()) == nullptr)
+    return std::nullopt;
+  Response response = messageResponse(200);
+  for (const char* header : {"RateLimit-Policy", "RateLimit"}) {
+    const std::string name = variableNameOf(header);
+    if (const char* value = params(("REDIRECT_" + name).c_str()))
+      response.headers.emplace_back(header, value);
+  }
+  return response;
+}
+
 Response decide(const EnvLookup& params, const AuthorizerServer& server, RequestDeadline& deadline,
                 const std::function<void(const Response&)>& answer_late) {
+  if (std::optional<Response> repeated = alreadyAdmitted(params)) return *repeated;
   const Config config = withLocationSettings(server.settings, params);
   CgiInputs inputs;
   inputs.env = params;
@@ -132,8 +152,13 @@ Response decideAuthorization(const EnvLookup& params, const AuthorizerServer& se
 }
 
 std::string renderAuthorizerAnswer(const Response& response) {
-  if (response.status != 200) return renderCgi(response, false);
+  if (response.status != 200) {
+    Response refusal = response;
+    refusal.headers.emplace_back(kRefusalHeader, std::to_string(response.status));
+    return renderCgi(refusal, false);
+  }
   std::string text = "Status: " + statusLine(200) + "\r\n";
+  text += std::string("Variable-") + kDecidedVariable + ": 1\r\n";
   for (const auto& [name, value] : response.headers)
     text += "Variable-" + variableNameOf(name) + ": " + value + "\r\n";
   return text + "\r\n";

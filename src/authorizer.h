@@ -37,6 +37,18 @@ struct AuthorizerServer {
   AuthorizerSeams seams;
 };
 
+// Every admission sets this variable (value 1) for the rest of the request:
+// a subrequest's or an internal redirect's second question (carrying it, or
+// REDIRECT_ and it) is admitted without being counted again. A client
+// cannot set a variable by this name (its headers become HTTP_*).
+inline constexpr char kDecidedVariable[] = "ACCESS_LIMITER_DECIDED";
+
+// Every refusal carries this header (its value the status): Apache gives a
+// refusal's body the type text/html, and the drop-in
+// (apache/access-limiter-authorizer.conf) sets the JSON type back on the
+// answers that carry it, then removes it.
+inline constexpr char kRefusalHeader[] = "Access-Limiter-Refusal";
+
 // The environment variable a response header becomes for the application:
 // RateLimit-Policy -> RATELIMIT_POLICY.
 std::string variableNameOf(const std::string& header);
@@ -49,9 +61,11 @@ Response decideAuthorization(const EnvLookup& params, const AuthorizerServer& se
                              RequestDeadline& deadline,
                              const std::function<void(const Response&)>& answer_late);
 
-// The FastCGI answer's text: an admission is "Status: 200 OK" and a
-// Variable- line per header of `response` (nothing else, since the
-// application answers); a refusal is the CGI's answer, JSON body and all.
+// The FastCGI answer's text: an admission is "Status: 200 OK", the
+// kDecidedVariable line and a Variable- line per header of `response`
+// (nothing else: any other header would reach the client of the
+// application's answer); a refusal is the CGI's answer, JSON body and all,
+// with kRefusalHeader.
 std::string renderAuthorizerAnswer(const Response& response);
 
 // A worker's life: answers requests on `listen_fd` until its lease asks it
