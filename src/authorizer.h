@@ -45,8 +45,8 @@ inline constexpr char kDecidedVariable[] = "ACCESS_LIMITER_DECIDED";
 
 // Every refusal carries this header (its value the status): Apache gives a
 // refusal's body the type text/html, and the drop-in
-// (apache/access-limiter-authorizer.conf) sets the JSON type back on the
-// answers that carry it, then removes it.
+// (apache/access-limiter-protect.conf) sets the JSON type back on the
+// answers that carry it. The client sees it too.
 inline constexpr char kRefusalHeader[] = "Access-Limiter-Refusal";
 
 // The environment variable a response header becomes for the application:

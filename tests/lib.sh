@@ -241,9 +241,10 @@ stop_authorizers() {
   local pid
   for pid in ${AUTHORIZER_PIDS[@]+"${AUTHORIZER_PIDS[@]}"}; do
     kill -TERM "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
     pkill -KILL -P "$pid" 2>/dev/null
   done
-  wait 2>/dev/null
+  AUTHORIZER_PIDS=()
 }
 
 # fcgi ADDRESS [NAME=VALUE ...] : one authorizer request (fcgi_client.py's
