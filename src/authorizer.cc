@@ -21,7 +21,6 @@
 #include "file_store.h"
 #include "http_status.h"
 #include "logging.h"
-#include "node_cache.h"
 
 namespace access_limiter {
 
@@ -58,7 +57,8 @@ std::optional<Response> alreadyAdmitted(const EnvLookup& params) {
   return response;
 }
 
-Response decide(const EnvLookup& params, const AuthorizerServer& server, RequestDeadline& deadline,
+Response decide(const EnvLookup& params, const AuthorizerServer& server,
+                NodeCacheMappings& node_caches, RequestDeadline& deadline,
                 const std::function<void(const Response&)>& answer_late) {
   if (std::optional<Response> repeated = alreadyAdmitted(params)) return *repeated;
   const Config config = withLocationSettings(server.settings, params);
@@ -76,10 +76,10 @@ Response decide(const EnvLookup& params, const AuthorizerServer& server, Request
   try {
     if (server.seams.after_key_read) server.seams.after_key_read(key_outcome.key);
     FileStore store(config.root);
-    const std::unique_ptr<NodeCache> known = openNodeCacheOrNone(
-        config.node_cache, nodeCacheScope(config.root, config.window_seconds));
+    NodeCache& known = node_caches.forScope(config.node_cache,
+                                            nodeCacheScope(config.root, config.window_seconds));
     const Verdict verdict =
-        decideForKey(store, *known, server.seams.clock, key_outcome.key,
+        decideForKey(store, known, server.seams.clock, key_outcome.key,
                      DecisionSettings{config.limit, config.window_seconds, config.known_keys_only,
                                       config.dry_run});
     if (!verdict.limit_reached.empty()) logLine(verdict.limit_reached);
@@ -140,12 +140,19 @@ std::string variableNameOf(const std::string& header) {
   return name;
 }
 
+NodeCache& NodeCacheMappings::forScope(const std::string& path, const std::string& scope) {
+  auto found = by_scope_.find(scope);
+  if (found != by_scope_.end()) return *found->second;
+  if (by_scope_.size() >= kMaxScopes) by_scope_.clear();
+  return *by_scope_.emplace(scope, openNodeCacheOrNone(path, scope)).first->second;
+}
+
 Response decideAuthorization(const EnvLookup& params, const AuthorizerServer& server,
-                             RequestDeadline& deadline,
+                             NodeCacheMappings& node_caches, RequestDeadline& deadline,
                              const std::function<void(const Response&)>& answer_late) {
   const auto report = [&server](std::string_view message) { server.notifier.report(message); };
   try {
-    return decide(params, server, deadline, answer_late);
+    return decide(params, server, node_caches, deadline, answer_late);
   } catch (...) {
     return responseForException(std::current_exception(), report);
   }
@@ -181,6 +188,7 @@ void serveAuthorizer(int listen_fd, WorkerLease& lease, const AuthorizerServer& 
   FCGX_Request request;
   FCGX_InitRequest(&request, listen_fd, 0);
   RequestDeadline deadline;
+  NodeCacheMappings node_caches;
   const auto answer_late = [&](const Response& response) {
     // The deadline's thread: the request's own is held by the store.
     answer(request, response);
@@ -197,7 +205,8 @@ void serveAuthorizer(int listen_fd, WorkerLease& lease, const AuthorizerServer& 
     request.ipcFd = connection;
     request.keepConnection = 1;
     if (FCGX_Accept_r(&request) >= 0) {
-      answer(request, decideAuthorization(parametersOf(request), server, deadline, answer_late));
+      answer(request, decideAuthorization(parametersOf(request), server, node_caches, deadline,
+                                          answer_late));
       FCGX_Finish_r(&request);
     }
     // One request per connection, as mod_authnz_fcgi sends them: one a

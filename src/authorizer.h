@@ -1,12 +1,16 @@
 #pragma once
 
+#include <cstddef>
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
 
 #include "cgi_adapter.h"
 #include "clock.h"
 #include "config.h"
 #include "mail_notification.h"
+#include "node_cache.h"
 #include "request_deadline.h"
 #include "worker_pool.h"
 
@@ -53,12 +57,28 @@ inline constexpr char kRefusalHeader[] = "Access-Limiter-Refusal";
 // RateLimit-Policy -> RATELIMIT_POLICY.
 std::string variableNameOf(const std::string& header);
 
+// A worker's node-cache mappings, one per scope (nodeCacheScope: the store
+// and a window length) its requests used, mapped once rather than per
+// request. They hold no request's state: the facts are the shared file's.
+class NodeCacheMappings {
+ public:
+  // The cache for `scope` at `path` (a NoNodeCache when `path` is empty or
+  // unusable, as openNodeCacheOrNone decides).
+  NodeCache& forScope(const std::string& path, const std::string& scope);
+
+ private:
+  // Window lengths are few (one per location that sets one); past this
+  // many, the mappings start over.
+  static constexpr std::size_t kMaxScopes = 16;
+  std::map<std::string, std::unique_ptr<NodeCache>> by_scope_;
+};
+
 // Decides one request from its FastCGI parameters. A store that does not
 // answer within ACCESS_STORE_TIMEOUT makes `deadline` call `answer_late`
 // (503, or 200 failing open) from its own thread, and the process then
 // ends. Never throws: a failure is its answer (cgi_adapter.h).
 Response decideAuthorization(const EnvLookup& params, const AuthorizerServer& server,
-                             RequestDeadline& deadline,
+                             NodeCacheMappings& node_caches, RequestDeadline& deadline,
                              const std::function<void(const Response&)>& answer_late);
 
 // The FastCGI answer's text: an admission is "Status: 200 OK", the

@@ -2,46 +2,54 @@
 
 #include <unistd.h>
 
+#include <thread>
+
 namespace access_limiter {
 
-RequestDeadline::RequestDeadline() { std::thread([this] { watch(); }).detach(); }
+namespace {
 
-void RequestDeadline::arm(std::chrono::milliseconds limit, std::function<void()> on_expiry) {
-  {
-    const std::lock_guard<std::mutex> lock(mutex_);
-    armed_ = true;
-    deadline_ = std::chrono::steady_clock::now() + limit;
-    on_expiry_ = std::move(on_expiry);
-  }
-  changed_.notify_one();
-}
-
-void RequestDeadline::disarm() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  if (fired_) {
-    // The expiry answers and ends the process; this thread waits for that.
-    lock.unlock();
-    for (;;) pause();
-  }
-  armed_ = false;
-  on_expiry_ = nullptr;
-}
-
-void RequestDeadline::watch() {
-  std::unique_lock<std::mutex> lock(mutex_);
+void watch(const std::shared_ptr<RequestDeadline::State>& state) {
+  std::unique_lock<std::mutex> lock(state->mutex);
   for (;;) {
-    changed_.wait(lock, [this] { return armed_; });
+    state->changed.wait(lock, [&] { return state->armed; });
     // Re-read the deadline after each wake: a request may have been
     // disarmed and the next one armed meanwhile.
-    while (armed_ && std::chrono::steady_clock::now() < deadline_)
-      changed_.wait_until(lock, deadline_);
-    if (!armed_) continue;
-    fired_ = true;
-    const std::function<void()> on_expiry = on_expiry_;
+    while (state->armed && std::chrono::steady_clock::now() < state->deadline)
+      state->changed.wait_until(lock, state->deadline);
+    if (!state->armed) continue;
+    state->fired = true;
+    const std::function<void()> on_expiry = state->on_expiry;
     lock.unlock();
     on_expiry();
     _exit(0);  // on_expiry must not return; if it does, the process still ends
   }
+}
+
+}  // namespace
+
+RequestDeadline::RequestDeadline() : state_(std::make_shared<State>()) {
+  std::thread(watch, state_).detach();
+}
+
+void RequestDeadline::arm(std::chrono::milliseconds limit, std::function<void()> on_expiry) {
+  {
+    const std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->armed = true;
+    state_->deadline = std::chrono::steady_clock::now() + limit;
+    state_->on_expiry = std::move(on_expiry);
+  }
+  state_->changed.notify_one();
+}
+
+void RequestDeadline::disarm() {
+  std::unique_lock<std::mutex> lock(state_->mutex);
+  if (state_->fired) {
+    // The expiry answers and ends the process; this thread waits for that.
+    lock.unlock();
+    for (;;) pause();
+  }
+  state_->armed = false;
+  state_->on_expiry = nullptr;
 }
 
 }  // namespace access_limiter

@@ -3,8 +3,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
-#include <thread>
 
 namespace access_limiter {
 
@@ -18,8 +18,6 @@ namespace access_limiter {
 class RequestDeadline {
  public:
   RequestDeadline();
-  // The thread is never joined: a worker ends with _exit.
-  ~RequestDeadline() = default;
   RequestDeadline(const RequestDeadline&) = delete;
   RequestDeadline& operator=(const RequestDeadline&) = delete;
 
@@ -29,15 +27,20 @@ class RequestDeadline {
   // returns then, so the caller writes nothing more.
   void disarm();
 
- private:
-  void watch();
+  // What the thread and this object share. The thread, never joined (a
+  // worker ends with _exit), keeps it alive: destroying a condition
+  // variable a thread waits on would block.
+  struct State {
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool armed = false;
+    bool fired = false;
+    std::chrono::steady_clock::time_point deadline;
+    std::function<void()> on_expiry;
+  };
 
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  bool armed_ = false;
-  bool fired_ = false;
-  std::chrono::steady_clock::time_point deadline_;
-  std::function<void()> on_expiry_;
+ private:
+  std::shared_ptr<State> state_;
 };
 
 }  // namespace access_limiter

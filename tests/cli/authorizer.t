@@ -203,9 +203,12 @@ is "$(workers_of "$AUTHORIZER_PID" | wc -l)" 2 "two workers again"
 
 # --- Stopping, and the sockets it can serve ----------------------------------
 fcgi "$ADDRESS" QUERY_STRING=app_id=x
+started=$(date +%s%N)
 kill -TERM "$AUTHORIZER_PID"
 wait "$AUTHORIZER_PID"
 is "$? $(tail -1 "$WORK/log3")" "0 access-limiter: FastCGI authorizer stopped" "SIGTERM: stops, exit 0"
+elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+ok "$([ "$elapsed_ms" -lt 2000 ]; echo $?)" "idle workers stop at once (${elapsed_ms} ms), not at the 10 s grace"
 AUTHORIZER_PIDS=()
 
 # A unix socket: made 0660, and a stale one replaced.
