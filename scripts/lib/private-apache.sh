@@ -3,7 +3,8 @@
 # Usage: . "$(dirname "$0")/lib/private-apache.sh"   (after lib/common.sh)
 #
 # Gives: STATE_DIR (from --state-dir or ACCESS_STATE_DIR), apache_conf,
-# check_state_dir, apache_pid, apache_running, stop_private_apache, start_collector.
+# check_state_dir, apache_pid, apache_running, stop_private_apache, start_collector,
+# start_authorizer.
 
 STATE_DIR=${ACCESS_STATE_DIR:-${TMPDIR:-/tmp}/access-limiter-$(id -u)}
 
@@ -47,9 +48,37 @@ start_collector() {
   echo $! >"$STATE_DIR/collector.pid"
 }
 
+# start_authorizer PORT ACCESS_ROOT LIMIT KEY-SECRET [NAME=VALUE...] : runs
+# access-limiter --fastcgi 127.0.0.1:PORT from the state directory's copy,
+# with those settings (LIMIT may be empty: the default), as www-data when
+# root (as Apache's CGI runs, so both can write the store), until
+# stop_private_apache. Its log: STATE_DIR/authorizer.log.
+start_authorizer() {
+  local port=$1 root=$2 limit=$3 secret=$4 i
+  shift 4
+  local settings=("ACCESS_ROOT=$root" "ACCESS_KEY_SECRET=$secret" ${limit:+"ACCESS_LIMIT=$limit"} "$@")
+  local runner=()
+  # setpriv execs (runuser would stay as a parent that scripts/stop signals).
+  [ "$(id -u)" -ne 0 ] || runner=(setpriv --reuid www-data --regid www-data --init-groups)
+  : >"$STATE_DIR/authorizer.log"
+  setsid "${runner[@]}" env "${settings[@]}" "$STATE_DIR/cgi-bin/access-limiter" --fastcgi "127.0.0.1:$port" \
+    </dev/null >/dev/null 2>>"$STATE_DIR/authorizer.log" &
+  echo $! >"$STATE_DIR/authorizer.pid"
+  for ((i = 0; i < 50; i++)); do
+    grep -q 'FastCGI authorizer on' "$STATE_DIR/authorizer.log" && return 0
+    kill -0 "$(cat "$STATE_DIR/authorizer.pid")" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
 # Stops the instance and waits until its processes are gone (10 s at most).
 stop_private_apache() {
   local pid i
+  if [ -f "$STATE_DIR/authorizer.pid" ]; then
+    # Its own session (setsid): the supervisor stops its workers on SIGTERM.
+    kill -TERM "$(cat "$STATE_DIR/authorizer.pid")" 2>/dev/null || true
+    rm -f "$STATE_DIR/authorizer.pid"
+  fi
   if [ -f "$STATE_DIR/collector.pid" ]; then
     # Its own process group (setsid): the loop and the sleep or --gc it waits on.
     kill -- "-$(cat "$STATE_DIR/collector.pid")" 2>/dev/null || true
