@@ -259,3 +259,13 @@ fcgi() {
 
 # workers_of PID : the authorizer's worker pids, one per line.
 workers_of() { pgrep -P "$1" | sort; }
+# wait_for_workers PID N : waits (5 s at most) until PID has N workers; a
+# worker that ended within a second of its start is restarted a second later.
+wait_for_workers() {
+  local i
+  for i in $(seq 50); do
+    [ "$(workers_of "$1" | wc -l)" -eq "$2" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
