@@ -366,17 +366,23 @@ KeyOutcome requestKey(const CgiInputs& inputs, const KeySource& source, FrontDoo
   scanForKey(query, name, scan);
   if (method == "POST" && !guarding) {
     scanForKey(readBoundedBody(inputs, bodyTooLarge(), true), name, scan);
-  } else if (guarding && hasBody(inputs.env)) {
-    // The application's body: a form is read (and handed back byte for
-    // byte, CgiInputs::body_kept) so that no key in it goes uncounted;
-    // any other body is the application's alone.
-    const GuardedBody kind = guardedBodyKind(envString(inputs.env, "CONTENT_TYPE"));
-    if (door == FrontDoor::kAuthorizer && kind != GuardedBody::kNotAForm)
+  } else if (door == FrontDoor::kAuthorizer) {
+    // No body reaches an authorizer, nor its length (mod_authnz_fcgi drops
+    // CONTENT_LENGTH): a form type is enough to refuse. A body without a
+    // type is not a form to PHP.
+    const std::string type = envString(inputs.env, "CONTENT_TYPE");
+    if (type.find_first_not_of(" \t") != std::string::npos &&
+        guardedBodyKind(type) != GuardedBody::kNotAForm)
       return refusal(400, "a form body could carry another " + name +
                               " than the one counted, and this limiter (a FastCGI authorizer) "
                               "cannot read bodies: give " + name +
                               " in the query string of a request whose body is not a form, or "
                               "take the key from a header (ACCESS_KEY=header:NAME)");
+  } else if (guarding && hasBody(inputs.env)) {
+    // The application's body: a form is read (and handed back byte for
+    // byte, CgiInputs::body_kept) so that no key in it goes uncounted;
+    // any other body is the application's alone.
+    const GuardedBody kind = guardedBodyKind(envString(inputs.env, "CONTENT_TYPE"));
     if (kind == GuardedBody::kUrlencoded) {
       scanForKey(readBoundedBody(inputs, formTooLargeToCheck(name), false), name, scan);
     } else if (kind == GuardedBody::kMultipart) {

@@ -70,9 +70,10 @@ bool isHeadRequest(const EnvLookup& env);
 //                other body is left unread. A cookie the application could
 //                read as the key, with another value, is a 400 too.
 //   kAuthorizer  as kGuard, but the body never reaches the limiter (a
-//                FastCGI authorizer gets none). With a parameter key, a form
-//                body is a 400: it could carry a key the application reads
-//                and the limiter cannot see.
+//                FastCGI authorizer gets none, nor CONTENT_LENGTH). With a
+//                parameter key, a form type (CONTENT_TYPE urlencoded or
+//                multipart) is a 400: its body could carry a key the
+//                application reads and the limiter cannot see.
 //
 // The key, or the refusal of a request that carries none the limiter can
 // count: 401 no key, 400 a repeated or malformed key or a value too long to

@@ -171,6 +171,12 @@ expected_md5=$(md5sum <"$WORK/upload" | cut -c1-32)
 http POST "$URL/php/hello.php?app_id=bob" --data-binary "@$WORK/upload" -H 'Content-Type: application/octet-stream'
 is "$(status) $(body)" "200 hello POST user=none test=none body=$expected_md5" "a 100 KiB POST body reaches PHP intact"
 
+before=$(runs php)
+http POST "$URL/php/hello.php?app_id=form" --data 'app_id=other'
+is "$(status) $(header Content-Type)" "400 application/json; charset=utf-8" \
+  "a form POST, whose body PHP would read another app_id from: 400 JSON"
+is "$(runs php)" "$before" "PHP did not run"
+
 http GET "$URL/php/hello.php?app_id=bob"
 http GET "$URL/php/hello.php?app_id=bob"
 before=$(runs php)
@@ -206,7 +212,8 @@ is "$(header RateLimit-Policy)" '"default";q=10;w=1' \
   "SetEnv does not reach the authorizer (applied after authorization): SetEnvIf is the way"
 
 # --- an app behind mod_proxy -----------------------------------------------
-http PUT "$URL/app/orders?app_id=frank" --data-binary "@$WORK/upload" -H 'X-Test: seen'
+http PUT "$URL/app/orders?app_id=frank" --data-binary "@$WORK/upload" -H 'X-Test: seen' \
+  -H 'Content-Type: application/octet-stream'
 is "$(status) $(body)" "201 PUT /orders?app_id=frank test=seen body=$expected_md5" \
   "admitted: the proxied app answers, method, headers and body unchanged"
 is "$(header X-App) $(header RateLimit-Policy)" 'proxied "default";q=2;w=60' "its headers, and the RateLimit fields"
