@@ -126,7 +126,7 @@ Alias /php-default/ "$APP/php/"
 Alias /php-setenv/ "$APP/php/"
 <Location /php/>
   SetEnvIf Request_URI "^" ACCESS_LIMIT=3
-  SetEnvIf Request_URI "^" ACCESS_WINDOW=60
+  SetEnvIf Request_URI "^" ACCESS_WINDOW=3600
   Include $PROJECT_ROOT/apache/access-limiter-protect.conf
 </Location>
 <Location /php-default/>
@@ -139,7 +139,7 @@ Alias /php-setenv/ "$APP/php/"
 <Location /app/>
   ProxyPass http://127.0.0.1:$APP_PORT/
   SetEnvIf Request_URI "^" ACCESS_LIMIT=2
-  SetEnvIf Request_URI "^" ACCESS_WINDOW=60
+  SetEnvIf Request_URI "^" ACCESS_WINDOW=3600
   Include $PROJECT_ROOT/apache/access-limiter-protect.conf
 </Location>
 EOF
@@ -162,7 +162,7 @@ is "$(status) $(body)" "200 hello GET user=none test=seen body=d41d8cd98f00b204e
   "admitted: php-fpm answers, the request unchanged, no limiter user leaks into PHP"
 like "$(header Content-Type)" '^text/plain' "the application's own Content-Type"
 is "$(header X-App)" php "and headers"
-is "$(header RateLimit-Policy)" '"default";q=3;w=60' "with the RateLimit-Policy field (the location's SetEnvIf limit)"
+is "$(header RateLimit-Policy)" '"default";q=3;w=3600' "with the RateLimit-Policy field (the location's SetEnvIf limit)"
 like "$(header RateLimit)" '^"default";r=2;t=[0-9]+$' "and the RateLimit field"
 is "$(header Access-Limiter-Refusal)$(header WWW-Authenticate)" "" "no marker, no authentication challenge"
 
@@ -216,7 +216,7 @@ http PUT "$URL/app/orders?app_id=frank" --data-binary "@$WORK/upload" -H 'X-Test
   -H 'Content-Type: application/octet-stream'
 is "$(status) $(body)" "201 PUT /orders?app_id=frank test=seen body=$expected_md5" \
   "admitted: the proxied app answers, method, headers and body unchanged"
-is "$(header X-App) $(header RateLimit-Policy)" 'proxied "default";q=2;w=60' "its headers, and the RateLimit fields"
+is "$(header X-App) $(header RateLimit-Policy)" 'proxied "default";q=2;w=3600' "its headers, and the RateLimit fields"
 http GET "$URL/app/orders?app_id=frank"
 before=$(runs app)
 http GET "$URL/app/orders?app_id=frank"

@@ -193,7 +193,7 @@ Alias /access-limiter-protected $WORK/protected
   Require all granted
 </Directory>
 <Location /access-limiter-protected>
-  SetEnvIf Request_URI "^" ACCESS_LIMIT=2 ACCESS_WINDOW=60
+  SetEnvIf Request_URI "^" ACCESS_LIMIT=2 ACCESS_WINDOW=3600
   Include $PROTECT_CONF
 </Location>
 CONF
@@ -202,7 +202,7 @@ PROTECTED="http://127.0.0.1/access-limiter-protected/hello.txt?app_id=packaged-a
 http GET "$PROTECTED"
 for _ in $(seq 50); do [ "$(status)" = 200 ] && break; sleep 0.1; http GET "$PROTECTED"; done
 is "$(status) $(body)" "200 hello" "Apache serves a location the packaged authorizer protects"
-is "$(header RateLimit-Policy)" '"default";q=2;w=60' "with the location's limit, set by SetEnvIf"
+is "$(header RateLimit-Policy)" '"default";q=2;w=3600' "with the location's limit, set by SetEnvIf"
 http GET "$PROTECTED"
 http GET "$PROTECTED"
 is "$(status) $(header Content-Type) $(body)" '429 application/json; charset=utf-8 {"message":"Too Many Requests"}' \
