@@ -28,9 +28,7 @@ namespace {
 
 // The answer to a request whose store did not answer in time.
 Response lateAnswer(const Config& config, const ErrorNotifier& notifier) {
-  const std::string cause = "the store did not answer within " +
-                            describeSeconds(config.store_timeout_ms) +
-                            " s (ACCESS_STORE_TIMEOUT) under " + config.root;
+  const std::string cause = storeTimeoutCause(config);
   if (config.fail_open) {
     notifier.report(cause + "; admitting unlimited (ACCESS_FAIL_OPEN=1)");
     return messageResponse(200);

@@ -166,6 +166,11 @@ std::string describeSeconds(int milliseconds) {
   return text;
 }
 
+std::string storeTimeoutCause(const Config& config) {
+  return "the store did not answer within " + describeSeconds(config.store_timeout_ms) +
+         " s (ACCESS_STORE_TIMEOUT) under " + config.root;
+}
+
 std::string describeKeySource(const KeySource& source) {
   switch (source.kind) {
     case KeySource::Kind::kHeader: return "header:" + source.name;

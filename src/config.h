@@ -75,6 +75,11 @@ class ConfigError : public std::runtime_error {
 // Throws ConfigError naming the variable, its value and the rule it breaks.
 Config loadConfig(const EnvLookup& env);
 
+// The cause a request reports when its store did not answer in time, the
+// same from every front door: "the store did not answer within 1 s
+// (ACCESS_STORE_TIMEOUT) under ROOT".
+std::string storeTimeoutCause(const Config& config);
+
 // The settings of one authorizer request: `server`'s, with the
 // request_may_set ones its `params` carry. Throws ConfigError as loadConfig.
 Config withLocationSettings(const Config& server, const EnvLookup& params);

@@ -58,9 +58,7 @@ Response becomeApplication(const Application& application, const Config& config,
 // application or a 200 uncounted.
 void answerStoreTimeout(const CgiInputs& inputs, const Config& config,
                         const std::optional<Application>& application) {
-  const std::string cause = "the store did not answer within " +
-                            describeSeconds(config.store_timeout_ms) +
-                            " s (ACCESS_STORE_TIMEOUT) under " + config.root;
+  const std::string cause = storeTimeoutCause(config);
   Response response = messageResponse(503);
   if (config.fail_open) {
     reportServerError(cause + "; admitting unlimited (ACCESS_FAIL_OPEN=1)");
