@@ -31,16 +31,22 @@ system_apache_running && was_running=yes
 mods_before=$(ls /etc/apache2/mods-enabled)
 # Lines this test adds to /etc/fstab end with this mark, and go with it.
 FSTAB_MARK="# access-limiter-deploy-test-$$"
+# The test's own apps behind the authorizer: a php-fpm and an HTTP server.
+APPS_CONF=access-limiter-test-apps-$$
+app_pids=()
 restore() {
   sed -i "/$FSTAB_MARK/d" /etc/fstab
   [ -f "$WORK/sshd.pid" ] && kill "$(cat "$WORK/sshd.pid")" 2>/dev/null
-  rm -f "$BROKEN"
+  stop_authorizers
+  [ ${#app_pids[@]} -eq 0 ] || kill "${app_pids[@]}" 2>/dev/null
+  [ ! -e "/etc/apache2/conf-enabled/$APPS_CONF.conf" ] || a2disconf -q -p "$APPS_CONF" >/dev/null
+  rm -f "$BROKEN" "/etc/apache2/conf-available/$APPS_CONF.conf"
   "$DEPLOY" --local --remove >/dev/null 2>&1
   DEBIAN_FRONTEND=noninteractive apt-get purge -y -q access-limiter >/dev/null 2>&1
   rm -rf "$APP_DIR"
   # deploy enables what the package's helper would not (an admin's earlier
   # a2dis*); -p leaves no marker of this test behind.
-  for module in cgid headers env actions setenvif; do
+  for module in cgid headers env actions setenvif authnz_fcgi mime asis proxy_fcgi proxy_http proxy; do
     if ! grep -qx "$module.load" <<<"$mods_before" && [ -e "/etc/apache2/mods-enabled/$module.load" ]; then
       a2dismod -q -f -p "$module" >/dev/null
     fi
@@ -132,6 +138,97 @@ before=$(snapshot)
 is "$? $(cat "$WORK/protect-bad.log")" "1 deploy: --protect /no/such/dir: no such directory" "a missing directory is refused"
 is "$(snapshot)" "$before" "before any change"
 
+# Protect locations whose requests start no process: a PHP app on php-fpm
+# (mod_proxy_fcgi) and an app behind mod_proxy, as the machine's Apache
+# serves them; the FastCGI authorizer decides first.
+PHP_FPM=$(command -v php-fpm8.2 || command -v php-fpm || true)
+if [ -n "$PHP_FPM" ]; then
+  FPM_PORT=$(free_port) APP_PORT=$(free_port) AUTHZ_PORT=$(free_port)
+  FPM_PATH=/access-limiter-test-fpm-$$ APP_PATH=/access-limiter-test-app-$$
+  mkdir -p "$WORK/fpm-api" "$WORK/proxied-app"
+  printf '<?php echo "hello from PHP-FPM\\n";\n' >"$WORK/fpm-api/hello.php"
+  echo 'hello from the app' >"$WORK/proxied-app/index.html"
+  chmod -R a+rX "$WORK/fpm-api" "$WORK/proxied-app"
+  printf '[global]\npid = %s\nerror_log = %s\ndaemonize = no\n[test]\nuser = www-data\ngroup = www-data\nlisten = 127.0.0.1:%s\npm = static\npm.max_children = 2\n' \
+    "$WORK/php-fpm.pid" "$WORK/php-fpm.log" "$FPM_PORT" >"$WORK/php-fpm.conf"
+  "$PHP_FPM" -y "$WORK/php-fpm.conf" -F 2>>"$WORK/php-fpm.log" &
+  app_pids+=($!)
+  python3 -m http.server "$APP_PORT" --bind 127.0.0.1 --directory "$WORK/proxied-app" >/dev/null 2>&1 &
+  app_pids+=($!)
+  cat >"/etc/apache2/conf-available/$APPS_CONF.conf" <<CONF
+Alias $FPM_PATH $WORK/fpm-api
+<Directory $WORK/fpm-api>
+  Require all granted
+  <FilesMatch "\.php\$">
+    SetHandler "proxy:fcgi://127.0.0.1:$FPM_PORT"
+  </FilesMatch>
+</Directory>
+ProxyPass $APP_PATH/ http://127.0.0.1:$APP_PORT/
+CONF
+  a2enmod -q proxy_fcgi proxy_http >/dev/null && a2enconf -q "$APPS_CONF" >/dev/null && apache2ctl restart >/dev/null 2>&1
+  for _ in $(seq 50); do
+    http GET "http://127.0.0.1$FPM_PATH/hello.php"
+    [ "$(status)" = 200 ] && curl -s -o /dev/null "http://127.0.0.1:$APP_PORT/" && break
+    sleep 0.1
+  done
+  is "$(status) $(body)" "200 hello from PHP-FPM" "before: Apache serves the php-fpm app, unprotected"
+  # Where the authorizer listens: a free port, not the package's 9137.
+  echo "Define ACCESS_AUTHORIZER 127.0.0.1:$AUTHZ_PORT" >>"$SETTINGS"
+  "$DEPLOY" --local --set ACCESS_LIMIT=3 --set "ACCESS_ROOT=$ROOT" \
+    --protect-location "$FPM_PATH/" --protect-location "$APP_PATH/" >"$WORK/locations.log" 2>&1
+  ok $? "deploy --protect-location exits 0" || cat "$WORK/locations.log"
+  like "$(cat "$WORK/locations.log")" "protected: URL path $FPM_PATH/, by the FastCGI authorizer" "it says what it protects"
+  ok "$([ -L /etc/apache2/conf-enabled/access-limiter-locations.conf ] && [ -L /etc/apache2/conf-enabled/access-limiter-authorizer.conf ]; echo $?)" \
+    "the locations conf and the authorizer's conf are enabled"
+  like "$(apache2ctl -M 2>/dev/null | tr '\n' ' ')" 'asis_module.*authnz_fcgi_module' "mod_authnz_fcgi and mod_asis are enabled"
+  if [ -d /run/systemd/system ]; then
+    ok "$(systemctl -q is-active access-limiter-authorizer.socket; echo $?)" "the authorizer's socket is started"
+  else
+    like "$(cat "$WORK/locations.log")" 'authorizer: systemd is not running here, so nothing starts it: run it as www-data yourself' \
+      "without systemd, it says the authorizer must be started by hand"
+  fi
+  # Not started yet: the location answers the limiter's 503 JSON, never the app.
+  http GET "http://127.0.0.1$FPM_PATH/hello.php?app_id=located"
+  is "$(status) $(header Content-Type) $(body)" '503 application/json; charset=utf-8 {"message":"Service Unavailable"}' \
+    "no authorizer listening: 503 JSON"
+  start_authorizer "$WORK/authorizer.log" setpriv --reuid=www-data --regid=www-data --init-groups -- \
+    /usr/sbin/access-limiter --settings "$SETTINGS" --fastcgi "127.0.0.1:$AUTHZ_PORT" --workers 2
+  ok $? "the packaged authorizer starts, as www-data" || cat "$WORK/authorizer.log"
+  key_number=0
+  for location in "$FPM_PATH/hello.php=hello from PHP-FPM" "$APP_PATH/=hello from the app"; do
+    wait_for_fresh_second
+    answers=""
+    key_number=$((key_number + 1))
+    for _ in 1 2 3 4; do
+      http GET "http://127.0.0.1${location%%=*}?app_id=located-$key_number"
+      answers="$answers$(status) $(body);"
+    done
+    welcome="200 ${location#*=};"
+    is "$answers" "$welcome$welcome$welcome"'429 {"message":"Too Many Requests"};' \
+      "${location%%=*}: the app answers until ACCESS_LIMIT=3, then the limiter's 429"
+  done
+  is "$(header Content-Type) $(header RateLimit-Policy)" 'application/json; charset=utf-8 "default";q=3;w=1' \
+    "the 429 is JSON, with the deployed limit's RateLimit-Policy"
+  http GET "http://127.0.0.1$FPM_PATH/hello.php"
+  is "$(status) $(body)" '401 {"message":"Unauthorized","detail":"no app_id was given: the request must carry a key"}' \
+    "no key: the limiter's 401"
+  "$DEPLOY" --local --set ACCESS_LIMIT=3 --set "ACCESS_ROOT=$ROOT" \
+    --protect-location "$FPM_PATH/" --protect-location "$APP_PATH/" >"$WORK/locations-again.log" 2>&1
+  ok $? "deploying the same locations again exits 0"
+  like "$(cat "$WORK/locations-again.log")" 'nothing changed; Apache not reloaded' "and changes nothing"
+  like "$(cat "$WORK/locations-again.log")" "--fastcgi 127.0.0.1:$AUTHZ_PORT " "its advice names the authorizer's address from the settings"
+  before=$(snapshot)
+  for bad in "/a/../b" "api/" "/a b" "/a*" "/access-limiter-unavailable"; do
+    "$DEPLOY" --local --protect-location "$bad" >"$WORK/location-bad.log" 2>&1
+    is "$? $(cut -d: -f1,2 "$WORK/location-bad.log")" "1 deploy: --protect-location $bad" "--protect-location '$bad' is refused, naming it"
+  done
+  is "$(snapshot)" "$before" "before any change"
+  stop_authorizers
+  sed -i '/^Define ACCESS_AUTHORIZER /d' "$SETTINGS"
+else
+  skip "php-fpm is not installed (apt-get install php-fpm): deploy --protect-location was NOT tested"
+fi
+
 # A broken config elsewhere: the check fails and everything is rolled back,
 # the package to the version installed before.
 settings_before=$(md5sum <"$SETTINGS")
@@ -190,6 +287,7 @@ ok $? "deploy --remove exits 0" || cat "$WORK/remove.log"
 is "$(dpkg-query -W -f='${db:Status-Abbrev}' access-limiter)" "rc " "--remove removes the package (apt-get remove: its settings stay)"
 ok "$([ ! -e /usr/lib/cgi-bin/access-limiter ] && [ ! -e /etc/apache2/conf-enabled/access-limiter.conf ] && [ -f "$SETTINGS" ]; echo $?)" "--remove takes the programs away, disables the conf, keeps the settings"
 ok "$([ ! -e /etc/apache2/conf-available/access-limiter-guard.conf ] && [ ! -e /etc/apache2/conf-enabled/access-limiter-guard.conf ]; echo $?)" "--remove takes the guard conf away"
+ok "$([ ! -e /etc/apache2/conf-available/access-limiter-locations.conf ] && [ ! -e /etc/apache2/conf-enabled/access-limiter-locations.conf ]; echo $?)" "and the locations conf"
 http GET "$URL?app_id=removed"
 is "$(status)" 404 "Apache no longer serves the limiter"
 "$DEPLOY" --local --set "ACCESS_ROOT=$ROOT" --no-collector >"$WORK/no-collector.log" 2>&1

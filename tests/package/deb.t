@@ -58,10 +58,13 @@ modules_to_enable=$(for module in cgid headers env actions setenvif authnz_fcgi 
   [ -e "/etc/apache2/mods-enabled/$module.load" ] || echo "$module"
 done)
 helper_state_before=$(helper_state_now)
+LOCATIONS_CONF=/etc/apache2/conf-available/access-limiter-locations.conf
 restore() {
   local module
   mountpoint -q "$STORE/shared" 2>/dev/null && umount "$STORE/shared"
   [ -n "${authorizer_pid:-}" ] && kill -TERM "$authorizer_pid" 2>/dev/null && wait "$authorizer_pid" 2>/dev/null
+  [ ! -e /etc/apache2/conf-enabled/access-limiter-locations.conf ] || a2disconf -q -p access-limiter-locations >/dev/null 2>&1
+  rm -f "$LOCATIONS_CONF"
   if [ -e "/etc/apache2/conf-available/$TEST_CONF.conf" ]; then
     a2disconf -q -p "$TEST_CONF" >/dev/null 2>&1
     rm -f "/etc/apache2/conf-available/$TEST_CONF.conf"
@@ -198,7 +201,7 @@ Alias /access-limiter-protected $WORK/protected
 </Location>
 CONF
 a2enconf -q "$TEST_CONF" >/dev/null && apache2ctl graceful >/dev/null 2>&1
-PROTECTED="http://127.0.0.1/access-limiter-protected/hello.txt?app_id=packaged-apache"
+PROTECTED="http://127.0.0.1/access-limiter-protected/hello.txt?app_id=packaged-apache-$$"
 http GET "$PROTECTED"
 for _ in $(seq 50); do [ "$(status)" = 200 ] && break; sleep 0.1; http GET "$PROTECTED"; done
 is "$(status) $(body)" "200 hello" "Apache serves a location the packaged authorizer protects"
@@ -245,6 +248,12 @@ for _ in 1 2 3 4; do http GET "$URL?app_id=upgraded"; codes="$codes$(status) "; 
 is "$codes" "200 200 200 429 " "after the upgrade's reload, Apache enforces the edited limit"
 
 # ---- remove, purge ---------------------------------------------------------------
+# The locations conf scripts/deploy --protect-location writes includes the
+# protect fragment the package ships: remove must disable it, or Apache's
+# check would fail on the missing file.
+printf '<Location "/access-limiter-located">\n  Include %s\n</Location>\n' "$PROTECT_CONF" >"$LOCATIONS_CONF"
+a2enconf -q access-limiter-locations >/dev/null && apache2ctl -t >/dev/null 2>&1
+ok $? "a locations conf including the protect fragment passes Apache's check"
 apt_get remove access-limiter
 ok $? "apt-get remove exits 0" || cat "$WORK/apt.log"
 apache2ctl -t >/dev/null 2>&1
@@ -262,7 +271,7 @@ apache2ctl -t >/dev/null 2>&1
 ok $? "apache2ctl -t passes after purge"
 is "$(enabled_now)" "$enabled_before" "purge left the same confs and modules enabled as before the install"
 is "$(helper_state_now)" "$helper_state_before" "purge left the helpers' state as it was before the install"
-leftovers=$(ls -d /etc/access-limiter /var/lib/access-limiter "$CONF" "$AUTHORIZER_CONF" "$PROTECT_CONF" "$CRON" \
+leftovers=$(ls -d /etc/access-limiter /var/lib/access-limiter "$CONF" "$AUTHORIZER_CONF" "$PROTECT_CONF" "$LOCATIONS_CONF" "$CRON" \
   "$TIMER_LINK" "$SOCKET_LINK" /etc/systemd/system/access-limiter-gc.timer "/etc/systemd/system/$SOCKET" \
   /usr/share/access-limiter "$UNITS/$SOCKET" "$UNITS/$SERVICE" 2>/dev/null)
 is "$leftovers" "" "purge leaves no settings, store, conffile, unit, timer or socket link or mask"
