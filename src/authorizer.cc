@@ -73,11 +73,13 @@ Response decide(const EnvLookup& params, const AuthorizerServer& server,
   Response response;
   try {
     if (server.seams.after_key_read) server.seams.after_key_read(key_outcome.key);
-    FileStore store(config.root);
+    const std::unique_ptr<Store> store = server.seams.open_store
+                                             ? server.seams.open_store(config.root)
+                                             : std::make_unique<FileStore>(config.root);
     NodeCache& known = node_caches.forScope(config.node_cache,
                                             nodeCacheScope(config.root, config.window_seconds));
     const Verdict verdict =
-        decideForKey(store, known, server.seams.clock, key_outcome.key,
+        decideForKey(*store, known, server.seams.clock, key_outcome.key,
                      DecisionSettings{config.limit, config.window_seconds, config.known_keys_only,
                                       config.dry_run});
     if (!verdict.limit_reached.empty()) logLine(verdict.limit_reached);

@@ -12,6 +12,7 @@
 #include "mail_notification.h"
 #include "node_cache.h"
 #include "request_deadline.h"
+#include "store.h"
 #include "worker_pool.h"
 
 namespace access_limiter {
@@ -30,6 +31,8 @@ struct AuthorizerSeams {
   const Clock& clock;
   // Called once per request, with its key, once that is known.
   std::function<void(const std::string& key)> after_key_read;
+  // Opens the store at ACCESS_ROOT for one request; when empty, a FileStore.
+  std::function<std::unique_ptr<Store>(const std::string& root)> open_store;
 };
 
 // The settings and the notifier of a running authorizer: read once, at its

@@ -143,7 +143,7 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
 
 int runLimiter(int argc, char** argv, const LimiterSeams& seams) {
   if (const std::optional<int> exit_status =
-          runAuthorizerCommandLine(argc, argv, AuthorizerSeams{seams.clock, seams.after_key_read}))
+          runAuthorizerCommandLine(argc, argv, AuthorizerSeams{seams.clock, seams.after_key_read, nullptr}))
     return *exit_status;
   if (const std::optional<int> exit_status = runOperatorCommandLine(argc, argv, seams.clock))
     return *exit_status;

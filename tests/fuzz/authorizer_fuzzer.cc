@@ -93,7 +93,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   settings.root = runDirectory() + "/root";
   settings.node_cache.clear();
   settings.store_timeout_ms = 0;
-  const AuthorizerServer server{settings, notifier, AuthorizerSeams{clock, nullptr}};
+  const AuthorizerServer server{settings, notifier, AuthorizerSeams{clock, nullptr, nullptr}};
   static RequestDeadline deadline;
   static NodeCacheMappings node_caches;
   const Response response = decideAuthorization(
