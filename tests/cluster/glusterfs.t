@@ -17,7 +17,7 @@ VOLUME="accesstest$$"
 NODES=("${LOOPBACK_NODES[@]}")
 MOUNTS=("$WORK/node1" "$WORK/node2" "$WORK/node3")
 # loopback_volume_remove also continues stopped bricks and unmounts.
-trap 'loopback_volume_remove; rm -rf "$WORK"' EXIT
+trap 'stop_authorizers; loopback_volume_remove; rm -rf "$WORK"' EXIT
 
 loopback_volume_create "$WORK" "$VOLUME"
 ok $? "gluster-setup --create builds and starts the volume"
@@ -180,16 +180,29 @@ is "$(burst 1700000030 40 after-heal)" 10 "after heal: exactly 10 of 40 again"
 # complete (its output closed) at ACCESS_STORE_TIMEOUT all the same.
 HUNG="$WORK/hung"  # beside the mounts, never on them: a look at them would hang too
 mkdir -p "$HUNG"
+# The persistent authorizer too: its workers stuck in the kernel are
+# replaced, not waited for, and it keeps answering.
+AUTHZ="127.0.0.1:$(free_port)"
+ACCESS_ROOT="${MOUNTS[0]}/access" ACCESS_STORE_TIMEOUT=1 start_authorizer "$HUNG/authorizer.log" \
+  "$LIMITER" --fastcgi "$AUTHZ" --workers 2
+fcgi "$AUTHZ" QUERY_STRING=app_id=before-hang REQUEST_METHOD=GET
+is "$(status)" 200 "the authorizer on the volume admits while it answers"
+workers_before=$(workers_of "$AUTHORIZER_PID")
 for brick in 1 2 3; do kill -STOP "$(brick_pid "$brick")"; done
 started=$(date +%s%N)
+# Four requests on two workers: two wait for a replacement.
+for i in 1 2 3 4; do
+  timeout 30 "$FCGI_CLIENT" "$AUTHZ" "QUERY_STRING=app_id=authz-hung$i" REQUEST_METHOD=GET |
+    { tr -d '\r' >"$HUNG/authz$i.answer"; date +%s%N >"$HUNG/authz$i.done"; } &
+done
 for i in 1 2 3 4 5 6; do
   env ACCESS_ROOT="${MOUNTS[i % 2]}/access" ACCESS_STORE_TIMEOUT=1 QUERY_STRING="app_id=hung$i" \
     "$LIMITER" 2>"$HUNG/$i.err" | { cat >"$HUNG/$i.out"; date +%s%N >"$HUNG/$i.eof"; } &
 done
 ACCESS_ROOT="${MOUNTS[0]}/access" ACCESS_STORE_TIMEOUT=1 "$HEALTH" 2>/dev/null |
   { tr -d '\r' >"$HUNG/health.out"; date +%s%N >"$HUNG/health.eof"; } &
-for _ in $(seq 100); do
-  [ "$(find "$HUNG" -name '*.eof' | wc -l)" -eq 7 ] && break
+for _ in $(seq 150); do
+  [ "$(find "$HUNG" -name '*.eof' | wc -l)" -eq 7 ] && [ "$(find "$HUNG" -name '*.done' | wc -l)" -eq 4 ] && break
   sleep 0.1
 done
 slowest_ms=0
@@ -203,9 +216,28 @@ ok "$([ "$(find "$HUNG" -name '*.eof' | wc -l)" -eq 7 ] && [ "$slowest_ms" -lt 4
   "every answer complete at ACCESS_STORE_TIMEOUT=1, not at the ping-timeout (slowest: ${slowest_ms} ms)"
 like "$(cat "$HUNG/1.err")" 'the store did not answer within 1 s \(ACCESS_STORE_TIMEOUT\)' "the log gives the cause"
 like "$(cat "$HUNG/health.out")" '"reason":"ACCESS_ROOT did not answer within 1 s"' "the health check answers 503 and says why"
+authz_slowest_ms=0
+for done_file in "$HUNG"/authz*.done; do
+  ms=$((($(cat "$done_file") - started) / 1000000))
+  [ "$ms" -gt "$authz_slowest_ms" ] && authz_slowest_ms=$ms
+done
+is "$(cat "$HUNG"/authz?.answer | grep -c '^{"message":"Service Unavailable"}$')" 4 \
+  "the authorizer: four requests on two stuck workers, four 503 JSON answers"
+ok "$([ "$(find "$HUNG" -name 'authz*.done' | wc -l)" -eq 4 ] && [ "$authz_slowest_ms" -lt 8000 ]; echo $?)" \
+  "the last within a few ACCESS_STORE_TIMEOUTs, not the ping-timeout (slowest: ${authz_slowest_ms} ms)"
+ok "$(kill -0 "$AUTHORIZER_PID"; echo $?)" "the authorizer did not exit"
+workers_during=$(workers_of "$AUTHORIZER_PID")
+ok "$([ -n "$(comm -13 <(echo "$workers_before") <(echo "$workers_during"))" ]; echo $?)" \
+  "stuck workers were replaced while the kernel still held them (new workers: $(echo "$workers_during" | tr '\n' ' '))"
+like "$(cat "$HUNG/authorizer.log")" 'the store did not answer within 1 s \(ACCESS_STORE_TIMEOUT\)' "its log gives the cause"
 echo "# processes still held by the kernel in a FUSE call: $(pgrep -c -f -- "$LIMITER|$HEALTH" || true)"
 for brick in 1 2 3; do kill -CONT "$(brick_pid "$brick")"; done
-wait
+# Every job but the authorizer, which serves on.
+mapfile -t jobs_to_wait < <(jobs -p | grep -vx "$AUTHORIZER_PID")
+wait ${jobs_to_wait[@]+"${jobs_to_wait[@]}"}
+fcgi "$AUTHZ" QUERY_STRING=app_id=after-hang REQUEST_METHOD=GET
+is "$(status)" 200 "once the volume answers, the authorizer admits again"
+stop_authorizers
 is "$(pgrep -c -f -- "$LIMITER|$HEALTH" || true)" 0 "once the volume answers, none of them is left"
 
 done_testing
