@@ -223,8 +223,10 @@ for done_file in "$HUNG"/authz*.done; do
 done
 is "$(cat "$HUNG"/authz?.answer | grep -c '^{"message":"Service Unavailable"}$')" 4 \
   "the authorizer: four requests on two stuck workers, four 503 JSON answers"
-ok "$([ "$(find "$HUNG" -name 'authz*.done' | wc -l)" -eq 4 ] && [ "$authz_slowest_ms" -lt 8000 ]; echo $?)" \
-  "the last within a few ACCESS_STORE_TIMEOUTs, not the ping-timeout (slowest: ${authz_slowest_ms} ms)"
+# A worker that gave its 503 is replaced at once: the second two finish
+# before the stuck-worker ceiling (the store timeout + 5 s) would act.
+ok "$([ "$(find "$HUNG" -name 'authz*.done' | wc -l)" -eq 4 ] && [ "$authz_slowest_ms" -lt 5000 ]; echo $?)" \
+  "the last within a few ACCESS_STORE_TIMEOUTs, not at the ceiling or the ping-timeout (slowest: ${authz_slowest_ms} ms)"
 ok "$(kill -0 "$AUTHORIZER_PID"; echo $?)" "the authorizer did not exit"
 workers_during=$(workers_of "$AUTHORIZER_PID")
 ok "$([ -n "$(comm -13 <(echo "$workers_before") <(echo "$workers_during"))" ]; echo $?)" \
