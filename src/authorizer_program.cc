@@ -83,10 +83,12 @@ int serve(const Invocation& invocation, const AuthorizerSeams& seams) {
   // worker: the write fails instead.
   signal(SIGPIPE, SIG_IGN);
   const SystemClock wall;
+  // Mapped here, shared by the workers forked below.
+  const std::unique_ptr<Metrics> metrics = openMetricsOrNone(settings.metrics);
   const ErrorNotifier notifier(NotificationSettings{settings.error_mail, settings.mail_command,
                                                     settings.mail_interval_seconds, settings.root},
-                               wall, defaultMailDirectories());
-  const AuthorizerServer server{settings, notifier, seams};
+                               wall, defaultMailDirectories(), metrics.get());
+  const AuthorizerServer server{settings, notifier, *metrics, seams};
   WorkerPoolSettings pool;
   pool.workers = invocation.workers > 0 ? invocation.workers : defaultWorkers();
   pool.request_ceiling = std::chrono::milliseconds(

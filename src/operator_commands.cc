@@ -16,6 +16,7 @@
 #include "config.h"
 #include "file_store.h"
 #include "key_command.h"
+#include "metrics.h"
 #include "node_cache.h"
 #include "program_support.h"
 #include "settings_file.h"
@@ -69,6 +70,19 @@ int runOperatorCommand(Command command, int argc, char** argv, const std::string
     std::fprintf(stderr, "%s: %s\n", kProgram, e.what());
     return 1;
   }
+  if (command == Command::kMetrics) {
+    if (config.metrics.empty()) {
+      std::fprintf(stderr, "%s: --metrics: ACCESS_METRICS is off: nothing is counted\n", kProgram);
+      return 1;
+    }
+    try {
+      std::fputs(prometheusText(SharedMetrics(config.metrics).snapshot()).c_str(), stdout);
+    } catch (const MetricsError& e) {
+      std::fprintf(stderr, "%s: --metrics: ACCESS_METRICS unusable: %s\n", kProgram, e.what());
+      return 1;
+    }
+    return 0;
+  }
   if (command == Command::kCheckConfig) {
     std::fputs(describeConfig(config).c_str(), stdout);
     if (!config.node_cache.empty()) {
@@ -77,6 +91,14 @@ int runOperatorCommand(Command command, int argc, char** argv, const std::string
       } catch (const NodeCacheError& e) {
         std::fprintf(stderr, "%s: ACCESS_NODE_CACHE unusable, deciding without it (slower): %s\n",
                      kProgram, e.what());
+      }
+    }
+    if (!config.metrics.empty()) {
+      try {
+        SharedMetrics check(config.metrics);
+      } catch (const MetricsError& e) {
+        std::fprintf(stderr, "%s: ACCESS_METRICS unusable, counting nothing: %s\n", kProgram,
+                     e.what());
       }
     }
     return 0;
@@ -154,11 +176,12 @@ std::optional<int> runOperatorCommandLine(int argc, char** argv, const Clock& cl
   }
   const Command command = commandOf(argc, argv, true);
   if (command == Command::kCheckConfig || command == Command::kCollect ||
-      command == Command::kStatus || command == Command::kKeys)
+      command == Command::kStatus || command == Command::kKeys || command == Command::kMetrics)
     return runOperatorCommand(command, argc, argv, settings_path, clock);
   if (!settings_path.empty()) {
     std::fprintf(stderr,
-                 "%s: --settings FILE goes before --check-config, --gc, --status, --key or --fastcgi; "
+                 "%s: --settings FILE goes before --check-config, --gc, --status, --metrics, --key or "
+                 "--fastcgi; "
                  "see --help\n",
                  kProgram);
     return 2;

@@ -40,7 +40,7 @@ run() {
 # The settings the conf takes as Defines (scripts/deploy and scripts/run
 # --set NAME=VALUE; the package's settings file).
 SETTING_NAMES=(ACCESS_LIMIT ACCESS_ROOT ACCESS_KEY ACCESS_FAIL_OPEN ACCESS_WINDOW ACCESS_KNOWN_KEYS_ONLY
-  ACCESS_DRY_RUN ACCESS_STORE_TIMEOUT ACCESS_NODE_CACHE ACCESS_ERROR_MAIL ACCESS_MAIL_COMMAND
+  ACCESS_DRY_RUN ACCESS_STORE_TIMEOUT ACCESS_NODE_CACHE ACCESS_METRICS ACCESS_ERROR_MAIL ACCESS_MAIL_COMMAND
   ACCESS_MAIL_INTERVAL ACCESS_KEY_SECRET ACCESS_LIMITER_URL ACCESS_HEALTH_URL)
 
 # check_setting NAME=VALUE : aborts unless NAME is one of SETTING_NAMES and
@@ -53,8 +53,8 @@ check_setting() {
       [[ $1 == *=* && -n $value && $value != *[[:space:]\"\'\$\\]* ]] ||
         abort "--set $1: give NAME=VALUE, the value without spaces, quotes, \$ or \\"
       case $name in
-        ACCESS_ROOT | ACCESS_NODE_CACHE | ACCESS_MAIL_COMMAND)
-          [[ $value == /* || ($name == ACCESS_NODE_CACHE && $value == off) ]] ||
+        ACCESS_ROOT | ACCESS_NODE_CACHE | ACCESS_METRICS | ACCESS_MAIL_COMMAND)
+          [[ $value == /* || ($name =~ ^ACCESS_(NODE_CACHE|METRICS)$ && $value == off) ]] ||
             abort "--set $1: give an absolute path" ;;
         ACCESS_KEY_SECRET)
           [[ $value =~ ^[0-9a-fA-F]{32}$ ]] ||
