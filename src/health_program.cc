@@ -50,7 +50,9 @@ Response check(const EnvLookup& env) {
   const Config config = loadConfig(env);
   configureNotification(config.error_mail, config.mail_command, config.mail_interval_seconds,
                         config.root);
-  if (const char* query = env("QUERY_STRING"); query != nullptr && std::strcmp(query, "metrics") == 0)
+  // "metrics=" too: what Prometheus sends for params {metrics: [""]}.
+  if (const char* query = env("QUERY_STRING");
+      query != nullptr && (std::strcmp(query, "metrics") == 0 || std::strcmp(query, "metrics=") == 0))
     return metricsResponse(config);
   Response response;
   try {

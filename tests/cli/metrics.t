@@ -73,6 +73,11 @@ fi
 cgi "$HEALTH" QUERY_STRING=metrics
 is "$(status) $(header Content-Type)" "200 text/plain; version=0.0.4; charset=utf-8" "access-health?metrics answers 200 in the text format"
 is "$(body)" "$("$LIMITER" --metrics)" "with what --metrics prints"
+cgi "$HEALTH" QUERY_STRING=metrics=
+is "$(status) $(header Content-Type)" "200 text/plain; version=0.0.4; charset=utf-8" \
+  "?metrics= too (Prometheus' params {metrics: [\"\"]})"
+cgi "$HEALTH" QUERY_STRING=other
+like "$(status) $(body)" '^(200|503) \{"status":' "any other query string gets the health check"
 cgi "$HEALTH" QUERY_STRING=metrics ACCESS_METRICS=off
 is "$(status) $(body)" '404 {"message":"Not Found","detail":"metrics are off here (ACCESS_METRICS=off)"}' \
   "ACCESS_METRICS=off: the scrape is a 404 that says why"
