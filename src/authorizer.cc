@@ -59,7 +59,16 @@ Response decide(const EnvLookup& params, const AuthorizerServer& server,
                 NodeCacheMappings& node_caches, RequestDeadline& deadline,
                 const std::function<void(const Response&)>& answer_late) {
   if (std::optional<Response> repeated = alreadyAdmitted(params)) return *repeated;
-  const Config config = withLocationSettings(server.settings, params);
+  const Config config = [&] {
+    try {
+      return withLocationSettings(server.settings, params);
+    } catch (const RequestSettingError& e) {
+      // The value goes to the log only; the report (and mail) names the
+      // setting, one cause whatever values a client sends.
+      logLine(e.detail());
+      throw;
+    }
+  }();
   CgiInputs inputs;
   inputs.env = params;
   inputs.read_body = [](char*, std::size_t) -> std::size_t { return 0; };
