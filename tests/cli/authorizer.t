@@ -156,6 +156,23 @@ ok "$(awk 'length > 400 { long = 1 } END { exit long }' "$WORK/log-bad"; echo $?
   "a 100,000-byte value makes no long log line (the value is cut at 64 bytes)"
 like "$(cat "$WORK/log-bad")" '\.\.\.\(100000 bytes\)' "and says how long it was"
 
+# A local client that connects and sends nothing holds the only worker 2 s
+# at most, and is not mistaken for a stuck worker (killed, mailed).
+worker=$(workers_of "$AUTHORIZER_PID")
+python3 -c "import socket, sys, time; s = socket.create_connection(('127.0.0.1', int(sys.argv[1]))); time.sleep(8)" \
+  "${ADDRESS##*:}" &
+idle_client=$!
+sleep 0.3
+started=$(date +%s%N)
+fcgi "$ADDRESS" QUERY_STRING=app_id=after-idle
+elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+is "$(status)" 200 "a request behind a silent connection is answered"
+ok "$([ "$elapsed_ms" -lt 3500 ]; echo $?)" "within about 2 s (${elapsed_ms} ms), not at the stuck-worker ceiling"
+kill "$idle_client" 2>/dev/null
+wait "$idle_client" 2>/dev/null
+is "$(workers_of "$AUTHORIZER_PID")" "$worker" "the worker was not killed"
+ok "$(! grep -q 'stuck' "$WORK/log-bad"; echo $?)" "nor reported stuck"
+
 # --- A hung store, a crash, a stuck worker ------------------------------------
 stop_authorizers
 AUTHORIZER_PIDS=()
