@@ -269,6 +269,11 @@ stop_authorizers
 AUTHORIZER_PIDS=()
 start_authorizer "$WORK/log5" "$LIMITER" --fastcgi "$WORK/authz.sock" --workers 1
 ok $? "a stale socket file is replaced"
+inode=$(stat -c %i "$WORK/authz.sock")
+err=$("$LIMITER" --fastcgi "$WORK/authz.sock" --workers 1 2>&1); rc=$?
+is "$rc $err" "1 access-limiter: cannot listen on $WORK/authz.sock: a program is listening on it; stop it, or give another path" \
+  "a socket another program listens on is refused"
+is "$(stat -c %i "$WORK/authz.sock")" "$inode" "and left as it was"
 stop_authorizers
 AUTHORIZER_PIDS=()
 touch "$WORK/plain"
