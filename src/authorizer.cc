@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -64,7 +65,16 @@ Response decide(const EnvLookup& params, const AuthorizerServer& server,
                 std::chrono::steady_clock::time_point arrived, NodeCacheMappings& node_caches,
                 RequestDeadline& deadline, const std::function<void(const Response&)>& answer_late,
                 bool& failed_open) {
-  const Config config = withLocationSettings(server.settings, params);
+  const Config config = [&] {
+    try {
+      return withLocationSettings(server.settings, params);
+    } catch (const RequestSettingError& e) {
+      // The value goes to the log only; the report (and mail) names the
+      // setting, one cause whatever values a client sends.
+      logLine(e.detail());
+      throw;
+    }
+  }();
   CgiInputs inputs;
   inputs.env = params;
   inputs.read_body = [](char*, std::size_t) -> std::size_t { return 0; };
@@ -116,6 +126,9 @@ EnvLookup parametersOf(const FCGX_Request& request) {
 }
 
 // The next connection, or -1 once the worker is to stop.
+// How long a connection may stay silent (or not read its answer), in seconds.
+constexpr time_t kClientSilenceSeconds = 2;
+
 int acceptConnection(int listen_fd, const WorkerLease& lease, const sigset_t& waiting_mask) {
   for (;;) {
     if (lease.stopRequested()) return -1;
@@ -126,6 +139,14 @@ int acceptConnection(int listen_fd, const WorkerLease& lease, const sigset_t& wa
       // Answers are small and written in pieces: no Nagle delay.
       const int on = 1;
       setsockopt(connection, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+      // Apache sends a request's parameters at once. A client that sends
+      // nothing, or stops halfway, holds this worker this long at most,
+      // then is closed without an answer; a client that reads no answer,
+      // the same. Well under the stuck-worker ceiling (the store timeout +
+      // 5 s), which would otherwise kill the worker and mail about it.
+      const timeval io_timeout{kClientSilenceSeconds, 0};
+      setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &io_timeout, sizeof io_timeout);
+      setsockopt(connection, SOL_SOCKET, SO_SNDTIMEO, &io_timeout, sizeof io_timeout);
       return connection;
     }
     // EAGAIN: another worker took it. Out of descriptors or memory: wait a
@@ -201,7 +222,11 @@ void serveAuthorizer(int listen_fd, WorkerLease& lease, const AuthorizerServer& 
   fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
   FCGX_Init();
   FCGX_Request request;
-  FCGX_InitRequest(&request, listen_fd, 0);
+  // No listening socket for libfcgi: each connection is handed to it
+  // (below), and one it cannot read then fails FCGX_Accept_r at once
+  // instead of making libfcgi accept the next connection itself, outside
+  // this loop's stop and timeout handling.
+  FCGX_InitRequest(&request, -1, 0);
   RequestDeadline deadline;
   NodeCacheMappings node_caches;
   const auto answer_late = [&](const Response& response) {
@@ -216,6 +241,14 @@ void serveAuthorizer(int listen_fd, WorkerLease& lease, const AuthorizerServer& 
     if (connection < 0) return;
     lease.beginRequest();
     const auto arrived = std::chrono::steady_clock::now();
+    // A client that connects and sends nothing is closed here, at once and
+    // quietly (libfcgi's close of a connection it failed to read lingers).
+    pollfd readable{connection, POLLIN, 0};
+    if (poll(&readable, 1, kClientSilenceSeconds * 1000) <= 0) {
+      close(connection);
+      lease.endRequest();
+      continue;
+    }
     // libfcgi reads the request from a connection already open (as it does
     // for a kept one) when it is handed one this way.
     request.ipcFd = connection;

@@ -11,8 +11,32 @@ namespace access_limiter {
 
 namespace {
 
+// `value` for a message: printable ASCII as it is (but \ and "), any
+// other byte as \xHH, cut after kMaxShownValueBytes bytes of the value.
+std::string shownValue(const char* value) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string shown;
+  std::size_t length = 0;
+  for (; value[length] != '\0'; ++length) {
+    if (length >= kMaxShownValueBytes) continue;
+    const auto byte = static_cast<unsigned char>(value[length]);
+    if (byte >= 0x20 && byte < 0x7f && byte != '\\' && byte != '"') {
+      shown.push_back(static_cast<char>(byte));
+    } else {
+      shown += "\\x";
+      shown.push_back(kHex[byte >> 4]);
+      shown.push_back(kHex[byte & 0xf]);
+    }
+  }
+  if (length > kMaxShownValueBytes) shown += "...(" + std::to_string(length) + " bytes)";
+  return shown;
+}
+
+// What reject() puts between the value and the rule.
+constexpr char kRuleSeparator[] = "\": ";
+
 [[noreturn]] void reject(const char* name, const char* value, const std::string& rule) {
-  throw ConfigError(std::string(name) + "=\"" + value + "\": " + rule);
+  throw ConfigError(std::string(name) + "=\"" + shownValue(value) + kRuleSeparator + rule);
 }
 
 int parseLimitSetting(const char* name, const char* value) {
@@ -364,9 +388,23 @@ Config loadConfig(const EnvLookup& env) {
 
 Config withLocationSettings(const Config& server, const EnvLookup& params) {
   Config config = server;
-  for (const SettingSpec& spec : settingSpecs())
-    if (spec.request_may_set)
-      if (const char* value = params(spec.name)) spec.load(config, spec.name, value);
+  for (const SettingSpec& spec : settingSpecs()) {
+    if (!spec.request_may_set) continue;
+    const char* value = params(spec.name);
+    if (value == nullptr) continue;
+    try {
+      spec.load(config, spec.name, value);
+    } catch (const ConfigError& e) {
+      const std::string detail = e.what();
+      const std::size_t rule_at = detail.find(kRuleSeparator);
+      const std::string rule =
+          rule_at == std::string::npos ? "not valid" : detail.substr(rule_at + sizeof kRuleSeparator - 1);
+      throw RequestSettingError(
+          std::string(spec.name) + " in a request's parameters (a location's SetEnvIf, or a " +
+              "local client of the authorizer) " + rule,
+          "a request's parameters: " + detail);
+    }
+  }
   return config;
 }
 

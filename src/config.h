@@ -71,10 +71,28 @@ struct Config {
 };
 
 // A bad ACCESS_* setting: the operator's mistake, never the client's. The
-// message names the variable, its value and the rule it breaks.
+// message names the variable, its value and the rule it breaks. The value is
+// shown with bytes outside printable ASCII as \xHH, and cut after
+// kMaxShownValueBytes: it goes to the log and to mail.
 class ConfigError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+inline constexpr std::size_t kMaxShownValueBytes = 64;
+
+// A setting a request's parameters carry (withLocationSettings) that is not
+// valid. On loopback any local user can send one, so what() names the
+// setting and its rule but not the value: each report is then one cause,
+// mailed once per ACCESS_MAIL_INTERVAL, not one per value sent. detail()
+// has the value too, for the log.
+class RequestSettingError : public ConfigError {
+ public:
+  RequestSettingError(const std::string& message, std::string detail)
+      : ConfigError(message), detail_(std::move(detail)) {}
+  const std::string& detail() const { return detail_; }
+
+ private:
+  std::string detail_;
 };
 
 // Throws ConfigError naming the variable, its value and the rule it breaks.
@@ -86,7 +104,8 @@ Config loadConfig(const EnvLookup& env);
 std::string storeTimeoutCause(const Config& config);
 
 // The settings of one authorizer request: `server`'s, with the
-// request_may_set ones its `params` carry. Throws ConfigError as loadConfig.
+// request_may_set ones its `params` carry. Throws RequestSettingError for
+// one that is not valid.
 Config withLocationSettings(const Config& server, const EnvLookup& params);
 
 // One "NAME=value" line per setting, for --check-config.

@@ -46,12 +46,30 @@ int openUnixSocket(const std::string& path) {
                    std::to_string(sizeof socket_address.sun_path - 1) + " bytes");
   std::memcpy(socket_address.sun_path, path.c_str(), path.size() + 1);
   struct stat existing {};
-  if (lstat(path.c_str(), &existing) == 0) {
-    if (!S_ISSOCK(existing.st_mode)) fail(path, "it exists and is not a socket");
-    if (unlink(path.c_str()) != 0) fail(path, systemError("unlink of the old socket"));
-  }
   const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) fail(path, systemError("socket"));
+  if (lstat(path.c_str(), &existing) == 0) {
+    if (!S_ISSOCK(existing.st_mode)) {
+      close(fd);
+      fail(path, "it exists and is not a socket");
+    }
+    // A socket someone still listens on (php-fpm's, another authorizer's)
+    // is theirs: only a stale one, left by a process that ended, is
+    // replaced.
+    const int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const bool listened = probe >= 0 && connect(probe, reinterpret_cast<const sockaddr*>(&socket_address),
+                                                sizeof socket_address) == 0;
+    if (probe >= 0) close(probe);
+    if (listened) {
+      close(fd);
+      fail(path, "a program is listening on it; stop it, or give another path");
+    }
+    if (unlink(path.c_str()) != 0) {
+      const std::string cause = systemError("unlink of the old socket");
+      close(fd);
+      fail(path, cause);
+    }
+  }
   // 0660 from the start: no moment in which others could connect.
   const mode_t old_mask = umask(0117);
   try {

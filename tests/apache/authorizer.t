@@ -71,6 +71,9 @@ class App(http.server.BaseHTTPRequestHandler):
         self.send_response(201)
         self.send_header("Content-Type", "text/plain")
         self.send_header("X-App", "proxied")
+        # An application's own RateLimit fields: the limiter's replace them.
+        self.send_header("RateLimit", "app-own")
+        self.send_header("RateLimit-Policy", "app-own")
         self.send_header("Content-Length", str(len(text)))
         self.end_headers()
         self.wfile.write(text)
@@ -217,6 +220,8 @@ http PUT "$URL/app/orders?app_id=frank" --data-binary "@$WORK/upload" -H 'X-Test
 is "$(status) $(body)" "201 PUT /orders?app_id=frank test=seen body=$expected_md5" \
   "admitted: the proxied app answers, method, headers and body unchanged"
 is "$(header X-App) $(header RateLimit-Policy)" 'proxied "default";q=2;w=3600' "its headers, and the RateLimit fields"
+is "$(grep -ci '^RateLimit' <<<"$OUT") $(header RateLimit | grep -c app-own)" "2 0" \
+  "the application's own RateLimit fields are replaced, not sent beside the limiter's"
 http GET "$URL/app/orders?app_id=frank"
 before=$(runs app)
 http GET "$URL/app/orders?app_id=frank"

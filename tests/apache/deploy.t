@@ -184,7 +184,7 @@ CONF
   if [ -d /run/systemd/system ]; then
     ok "$(systemctl -q is-active access-limiter-authorizer.socket; echo $?)" "the authorizer's socket is started"
   else
-    like "$(cat "$WORK/locations.log")" 'authorizer: systemd is not running here, so nothing starts it: run it as www-data yourself' \
+    like "$(cat "$WORK/locations.log")" 'authorizer: WARNING: systemd is not running here, so nothing starts it' \
       "without systemd, it says the authorizer must be started by hand"
   fi
   # Not started yet: the location answers the limiter's 503 JSON, never the app.
@@ -223,7 +223,20 @@ CONF
     is "$? $(cut -d: -f1,2 "$WORK/location-bad.log")" "1 deploy: --protect-location $bad" "--protect-location '$bad' is refused, naming it"
   done
   is "$(snapshot)" "$before" "before any change"
+  # The whole site: everything passes the authorizer but the limiter's own
+  # URLs (the health check carries no key; the endpoint counts for itself).
+  "$DEPLOY" --local --set ACCESS_LIMIT=3 --set "ACCESS_ROOT=$ROOT" --protect-location / >"$WORK/root-location.log" 2>&1
+  ok $? "deploy --protect-location / exits 0" || cat "$WORK/root-location.log"
+  http GET "http://127.0.0.1/"
+  is "$(status) $(header Content-Type)" "401 application/json; charset=utf-8" "/ without a key: the authorizer's 401"
+  http GET "http://127.0.0.1/cgi-bin/access-health"
+  is "$(status) $(body)" '200 {"status":"ok"}' "the health check is not behind it"
+  wait_for_fresh_second
+  http GET "$URL?app_id=counted-once"
+  is "$(status) $(header RateLimit)" '200 "default";r=2;t=1' "the endpoint counts a request once, not twice"
   stop_authorizers
+  http GET "http://127.0.0.1/anything?app_id=x"
+  is "$(status) $(body)" '503 {"message":"Service Unavailable"}' "the authorizer down: the 503 JSON answer stays reachable"
   sed -i '/^Define ACCESS_AUTHORIZER /d' "$SETTINGS"
 else
   skip "php-fpm is not installed (apt-get install php-fpm): deploy --protect-location was NOT tested"

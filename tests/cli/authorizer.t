@@ -133,6 +133,46 @@ is "$(status)" 200 "ten CGI requests admitted"
 fcgi "$ADDRESS" QUERY_STRING=app_id=shared ACCESS_WINDOW=3600
 is "$(status)" 429 "the authorizer's 11th in the same window: 429"
 
+# --- Bad values from a local client: one mail, bounded log lines -------------
+stop_authorizers
+AUTHORIZER_PIDS=()
+printf '#!/bin/sh\n{ echo "--- mail"; cat; } >>"%s"\n' "$WORK/bad-value-mails" >"$WORK/countmailer"
+chmod +x "$WORK/countmailer"
+ACCESS_ERROR_MAIL=ops@example.org ACCESS_MAIL_COMMAND="$WORK/countmailer" ACCESS_MAIL_INTERVAL=600 \
+  start_authorizer "$WORK/log-bad" "$LIMITER" --fastcgi "$ADDRESS" --workers 1
+codes=""
+for value in a b c 0 100001 "$(printf 'x\nSubject: phish')" "@bytes:100000"; do
+  fcgi "$ADDRESS" QUERY_STRING=app_id=values ACCESS_LIMIT="$value"
+  codes="$codes$(status) "
+done
+is "$codes" "500 500 500 500 500 500 500 " "seven bad ACCESS_LIMIT values from a client: seven 500s"
+for _ in $(seq 30); do [ -s "$WORK/bad-value-mails" ] && break; sleep 0.1; done
+sleep 0.3
+is "$(grep -c '^--- mail' "$WORK/bad-value-mails")" 1 "one mail, not one per value: the report names the setting, not the value"
+ok "$(! grep -q phish "$WORK/bad-value-mails"; echo $?)" "the mail carries none of the values"
+like "$(cat "$WORK/log-bad")" "a request's parameters: ACCESS_LIMIT=\"x\\\\x0aSubject: phish\"" \
+  "the log has the value, its newline escaped"
+ok "$(awk 'length > 400 { long = 1 } END { exit long }' "$WORK/log-bad"; echo $?)" \
+  "a 100,000-byte value makes no long log line (the value is cut at 64 bytes)"
+like "$(cat "$WORK/log-bad")" '\.\.\.\(100000 bytes\)' "and says how long it was"
+
+# A local client that connects and sends nothing holds the only worker 2 s
+# at most, and is not mistaken for a stuck worker (killed, mailed).
+worker=$(workers_of "$AUTHORIZER_PID")
+python3 -c "import socket, sys, time; s = socket.create_connection(('127.0.0.1', int(sys.argv[1]))); time.sleep(8)" \
+  "${ADDRESS##*:}" &
+idle_client=$!
+sleep 0.3
+started=$(date +%s%N)
+fcgi "$ADDRESS" QUERY_STRING=app_id=after-idle
+elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+is "$(status)" 200 "a request behind a silent connection is answered"
+ok "$([ "$elapsed_ms" -lt 3500 ]; echo $?)" "within about 2 s (${elapsed_ms} ms), not at the stuck-worker ceiling"
+kill "$idle_client" 2>/dev/null
+wait "$idle_client" 2>/dev/null
+is "$(workers_of "$AUTHORIZER_PID")" "$worker" "the worker was not killed"
+ok "$(! grep -q 'stuck' "$WORK/log-bad"; echo $?)" "nor reported stuck"
+
 # --- A hung store, a crash, a stuck worker ------------------------------------
 stop_authorizers
 AUTHORIZER_PIDS=()
@@ -229,6 +269,11 @@ stop_authorizers
 AUTHORIZER_PIDS=()
 start_authorizer "$WORK/log5" "$LIMITER" --fastcgi "$WORK/authz.sock" --workers 1
 ok $? "a stale socket file is replaced"
+inode=$(stat -c %i "$WORK/authz.sock")
+err=$("$LIMITER" --fastcgi "$WORK/authz.sock" --workers 1 2>&1); rc=$?
+is "$rc $err" "1 access-limiter: cannot listen on $WORK/authz.sock: a program is listening on it; stop it, or give another path" \
+  "a socket another program listens on is refused"
+is "$(stat -c %i "$WORK/authz.sock")" "$inode" "and left as it was"
 stop_authorizers
 AUTHORIZER_PIDS=()
 touch "$WORK/plain"
