@@ -184,6 +184,7 @@ int runLimiter(int argc, char** argv, const LimiterSeams& seams) {
   // becomes it.
   countDecision(*run.sink, outcomeOfAnswer(launch ? 200 : response.status, run.failed_open),
                 run.arrived);
+  run.sink->keepMappedUntilExit();
   if (launch) {
     // The application's answer is the response; the limiter writes nothing
     // more unless the exec fails.

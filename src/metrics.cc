@@ -50,7 +50,7 @@ SharedMetrics::SharedMetrics(const std::string& path) {
 }
 
 SharedMetrics::~SharedMetrics() {
-  if (words_ != nullptr) munmap(words_, kFileBytes);
+  if (words_ != nullptr && unmap_) munmap(words_, kFileBytes);
 }
 
 void SharedMetrics::count(Outcome outcome) {

@@ -60,6 +60,8 @@ class Metrics {
   virtual void count(Event event) = 0;
   // One decision took `elapsed`, from its request's arrival to its answer.
   virtual void observeDecision(std::chrono::microseconds elapsed) = 0;
+  // See SharedMetrics.
+  virtual void keepMappedUntilExit() {}
 };
 
 // Counts nothing (ACCESS_METRICS=off, or a file that cannot be used).
@@ -89,9 +91,14 @@ class SharedMetrics final : public Metrics {
   void count(Event event) override;
   void observeDecision(std::chrono::microseconds elapsed) override;
   MetricsSnapshot snapshot() const;
+  // The mapping is left to the process's exit: for a process about to end
+  // (a CGI run), whose munmap, with a watchdog thread alive, would cost a
+  // flush of every processor's view of its memory.
+  void keepMappedUntilExit() override { unmap_ = false; }
 
  private:
   std::uint64_t* words_ = nullptr;
+  bool unmap_ = true;
 };
 
 // Counts one request's end: its outcome, and the time since `arrived`.
