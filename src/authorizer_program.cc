@@ -83,8 +83,11 @@ int serve(const Invocation& invocation, const AuthorizerSeams& seams) {
   // worker: the write fails instead.
   signal(SIGPIPE, SIG_IGN);
   const SystemClock wall;
-  // Mapped here, shared by the workers forked below.
-  const std::unique_ptr<Metrics> metrics = openMetricsOrNone(settings.metrics);
+  // The node cache's counters, mapped here and shared by the workers forked
+  // below.
+  const std::unique_ptr<NodeCache> counters_cache = openNodeCacheOrNone(
+      settings.node_cache, nodeCacheScope(settings.root, settings.window_seconds));
+  const std::unique_ptr<Metrics> metrics = metricsOf(*counters_cache, settings.metrics);
   const ErrorNotifier notifier(NotificationSettings{settings.error_mail, settings.mail_command,
                                                     settings.mail_interval_seconds, settings.root},
                                wall, defaultMailDirectories(), metrics.get());

@@ -32,14 +32,14 @@ Response unavailable(const std::string& reason) {
 
 // The node's metrics in Prometheus' text format (GET ?metrics).
 Response metricsResponse(const Config& config) {
-  if (config.metrics.empty())
-    throw HttpError(404, "metrics are off here (ACCESS_METRICS=off)");
+  if (config.node_cache.empty())
+    throw HttpError(404, "no metrics here: they are kept in the node cache (ACCESS_NODE_CACHE=off)");
   Response response;
   try {
-    response.text = prometheusText(SharedMetrics(config.metrics).snapshot());
-  } catch (const MetricsError& e) {
+    response.text = scrapeNodeCounters(config.node_cache);
+  } catch (const NodeCacheError& e) {
     logLine(std::string("metrics unavailable: ") + e.what());
-    return unavailable("ACCESS_METRICS cannot be read");
+    return unavailable("ACCESS_NODE_CACHE, which holds the metrics, cannot be used");
   }
   response.text_type = "text/plain; version=0.0.4; charset=utf-8";
   return response;

@@ -55,11 +55,12 @@ std::string limiterHelp() {
          "                  every minute on one node (the package's timer does)\n"
          "  --status [KEY]  each key's use of its current window against its limit,\n"
          "                  busiest first, and its policy\n"
-         "  --metrics       print this node's counters (ACCESS_METRICS) in Prometheus'\n"
-         "                  text format: decisions by outcome, dry-run refusals, node\n"
-         "                  cache hits, store errors and timeouts, error mails, and a\n"
-         "                  histogram of decision time. Run it as the web server's\n"
-         "                  user (its default file is named after its uid)\n"
+         "  --metrics       print this node's counters in Prometheus' text format:\n"
+         "                  decisions by outcome, dry-run refusals, node cache hits,\n"
+         "                  store errors and timeouts, error mails, and a histogram\n"
+         "                  of decision time. They are kept in ACCESS_NODE_CACHE: run\n"
+         "                  it as the web server's user (the default file is named\n"
+         "                  after the uid)\n"
          "  --key ...       register keys: their own limit, unlimited or blocked\n"
          "                  (see --key --help); every node sees a change within 1 s\n"
          "  --settings FILE  before a command: take the settings from FILE, as Apache\n"
@@ -97,8 +98,8 @@ std::string healthHelp() {
          "200 {\"status\":\"ok\"} or 503 with the reason. It is never rate-limited;\n"
          "point the load balancer's health check at it.\n"
          "Asked with the query string \"metrics\" or \"metrics=\" (GET ...?metrics),\n"
-         "it answers this node's counters (ACCESS_METRICS) in Prometheus' text format\n"
-         "instead, as access-limiter --metrics prints them; 404 when ACCESS_METRICS=off.\n"
+         "it answers this node's counters in Prometheus' text format instead, as\n"
+         "access-limiter --metrics prints them; 404 when ACCESS_NODE_CACHE=off.\n"
          "Under a web server (GATEWAY_INTERFACE set) arguments are ignored.\n";
 }
 

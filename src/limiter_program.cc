@@ -31,11 +31,12 @@ namespace {
 
 const char kProgram[] = "access-limiter";
 
-// What this run counts in the node's metrics (metrics.h): nowhere until
-// its settings are read, which say where.
+// What this run counts in the node's metrics (metrics.h), which live in the
+// node cache's file: nowhere until its settings are read, which name it.
 struct RunMetrics {
   std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now();
-  std::unique_ptr<Metrics> sink = std::make_unique<NoMetrics>();
+  std::unique_ptr<NodeCache> node_cache = std::make_unique<NoNodeCache>();
+  std::unique_ptr<Metrics> sink = std::make_unique<NoMetrics>();  // into node_cache
   bool failed_open = false;  // admitted uncounted: the store failed
 };
 
@@ -102,7 +103,9 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
                 RunMetrics& run) {
   const bool guarding = runAsHandler(inputs.env);
   const Config config = loadConfig(guarding ? handlerSettings(inputs.env) : inputs.env);
-  run.sink = openMetricsOrNone(config.metrics);
+  run.node_cache =
+      openNodeCacheOrNone(config.node_cache, nodeCacheScope(config.root, config.window_seconds));
+  run.sink = metricsOf(*run.node_cache, config.metrics);
   configureNotification(config.error_mail, config.mail_command, config.mail_interval_seconds,
                         config.root, run.sink.get());
   const KeyOutcome key_outcome = requestKey(inputs, config.key, guarding ? FrontDoor::kGuard : FrontDoor::kEndpoint);
@@ -123,10 +126,8 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
     if (seams.after_key_read) seams.after_key_read(key);
     FileStore store(config.root);
     try {
-      const std::unique_ptr<NodeCache> known = openNodeCacheOrNone(
-          config.node_cache, nodeCacheScope(config.root, config.window_seconds));
       const Verdict verdict =
-          decideForKey(store, *known, seams.clock, key,
+          decideForKey(store, *run.node_cache, seams.clock, key,
                        DecisionSettings{config.limit, config.window_seconds,
                                         config.known_keys_only, config.dry_run});
       if (!verdict.limit_reached.empty()) logLine(verdict.limit_reached);
@@ -184,7 +185,6 @@ int runLimiter(int argc, char** argv, const LimiterSeams& seams) {
   // becomes it.
   countDecision(*run.sink, outcomeOfAnswer(launch ? 200 : response.status, run.failed_open),
                 run.arrived);
-  run.sink->keepMappedUntilExit();
   if (launch) {
     // The application's answer is the response; the limiter writes nothing
     // more unless the exec fails.

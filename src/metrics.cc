@@ -1,30 +1,22 @@
 #include "metrics.h"
 
-#include <sys/mman.h>
-
 #include <cinttypes>
 #include <cstdio>
-
-#include "shared_file.h"
 
 namespace access_limiter {
 
 namespace {
 
-// The file, in 64-bit words: a header, the outcomes, the events, the
-// histogram's buckets and its sum. One page.
-constexpr std::size_t kHeaderWords = 4;
-enum HeaderWord : std::size_t { kMagicWord };
-constexpr std::uint64_t kMagic = 0x4143434d45543031;  // "ACCMET01"
+// The counters' words: the outcomes, the events, the histogram's buckets
+// and its sum (the rest of the page is for later counters).
 constexpr std::size_t kOutcomeWords = static_cast<std::size_t>(Outcome::kCount);
 constexpr std::size_t kEventWords = static_cast<std::size_t>(Event::kCount);
 constexpr std::size_t kBucketWords = kDecisionBucketBoundsMicros.size() + 1;
-constexpr std::size_t kOutcomesAt = kHeaderWords;
+constexpr std::size_t kOutcomesAt = 0;
 constexpr std::size_t kEventsAt = kOutcomesAt + kOutcomeWords;
 constexpr std::size_t kBucketsAt = kEventsAt + kEventWords;
 constexpr std::size_t kSumAt = kBucketsAt + kBucketWords;
-constexpr std::size_t kFileBytes = 4096;
-static_assert((kSumAt + 1) * sizeof(std::uint64_t) <= kFileBytes, "the counters fit in a page");
+static_assert(kSumAt + 1 <= kSharedCounterWords, "the counters fit in the node cache's page");
 
 void add(std::uint64_t* word, std::uint64_t amount) {
   __atomic_fetch_add(word, amount, __ATOMIC_RELAXED);
@@ -33,25 +25,6 @@ void add(std::uint64_t* word, std::uint64_t amount) {
 std::uint64_t load(const std::uint64_t* word) { return __atomic_load_n(word, __ATOMIC_RELAXED); }
 
 }  // namespace
-
-SharedMetrics::SharedMetrics(const std::string& path) {
-  std::string problem;
-  words_ = mapSharedFile(path, kFileBytes, problem);
-  if (words_ != nullptr) {
-    settleSharedWord(&words_[kMagicWord], kMagic);
-    if (__atomic_load_n(&words_[kMagicWord], __ATOMIC_ACQUIRE) != kMagic)
-      problem = path + " is not a metrics file of this version (remove it)";
-  }
-  if (!problem.empty()) {
-    if (words_ != nullptr) munmap(words_, kFileBytes);
-    words_ = nullptr;
-    throw MetricsError(problem);
-  }
-}
-
-SharedMetrics::~SharedMetrics() {
-  if (words_ != nullptr && unmap_) munmap(words_, kFileBytes);
-}
 
 void SharedMetrics::count(Outcome outcome) {
   add(&words_[kOutcomesAt + static_cast<std::size_t>(outcome)], 1);
@@ -86,13 +59,14 @@ void countDecision(Metrics& metrics, Outcome outcome, std::chrono::steady_clock:
       std::chrono::steady_clock::now() - arrived));
 }
 
-std::unique_ptr<Metrics> openMetricsOrNone(const std::string& path) {
-  if (!path.empty()) {
-    try {
-      return std::make_unique<SharedMetrics>(path);
-    } catch (const MetricsError&) {
-    }
-  }
+std::string scrapeNodeCounters(const std::string& node_cache_path) {
+  SharedNodeCache cache(node_cache_path, "");
+  return prometheusText(SharedMetrics(cache.sharedCounters()).snapshot());
+}
+
+std::unique_ptr<Metrics> metricsOf(NodeCache& cache, bool counting) {
+  if (std::uint64_t* words = cache.sharedCounters(); counting && words != nullptr)
+    return std::make_unique<SharedMetrics>(words);
   return std::make_unique<NoMetrics>();
 }
 

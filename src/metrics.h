@@ -5,16 +5,18 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <stdexcept>
 #include <string>
+
+#include "node_cache.h"
 
 namespace access_limiter {
 
-// What one node's processes did, for an operator's graphs: counters in a
-// file on a memory file system (ACCESS_METRICS, beside the node cache),
-// mapped by every process and added to with atomic operations. A process
-// never reads or rewrites the file to count; only a scrape reads it.
-// Counts carry no key: keys are unbounded (the busiest are in --status).
+// What one node's processes did, for an operator's graphs: counters in the
+// node cache's file (NodeCache::sharedCounters), which every process that
+// decides maps already, added to with atomic operations. A process never
+// reads or rewrites the file to count, nor makes a system call for it; only
+// a scrape reads it. Counts carry no key: keys are unbounded (the busiest
+// are in --status).
 
 // How a request's decision ended.
 enum class Outcome : unsigned {
@@ -60,11 +62,9 @@ class Metrics {
   virtual void count(Event event) = 0;
   // One decision took `elapsed`, from its request's arrival to its answer.
   virtual void observeDecision(std::chrono::microseconds elapsed) = 0;
-  // See SharedMetrics.
-  virtual void keepMappedUntilExit() {}
 };
 
-// Counts nothing (ACCESS_METRICS=off, or a file that cannot be used).
+// Counts nothing (ACCESS_METRICS=0, or no usable node cache).
 class NoMetrics final : public Metrics {
  public:
   void count(Outcome) override {}
@@ -72,43 +72,34 @@ class NoMetrics final : public Metrics {
   void observeDecision(std::chrono::microseconds) override {}
 };
 
-// Why a metrics file cannot be used.
-class MetricsError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// The counters in the file at `path` (shared_file.h: created 0600 when
-// missing; refused unless this user's alone). Throws MetricsError.
+// The counters in `words` (kSharedCounterWords of them, shared memory that
+// outlives this object: a node cache's).
 class SharedMetrics final : public Metrics {
  public:
-  explicit SharedMetrics(const std::string& path);
-  ~SharedMetrics() override;
-  SharedMetrics(const SharedMetrics&) = delete;
-  SharedMetrics& operator=(const SharedMetrics&) = delete;
+  explicit SharedMetrics(std::uint64_t* words) : words_(words) {}
 
   void count(Outcome outcome) override;
   void count(Event event) override;
   void observeDecision(std::chrono::microseconds elapsed) override;
   MetricsSnapshot snapshot() const;
-  // The mapping is left to the process's exit: for a process about to end
-  // (a CGI run), whose munmap, with a watchdog thread alive, would cost a
-  // flush of every processor's view of its memory.
-  void keepMappedUntilExit() override { unmap_ = false; }
 
  private:
-  std::uint64_t* words_ = nullptr;
-  bool unmap_ = true;
+  std::uint64_t* words_;
 };
 
 // Counts one request's end: its outcome, and the time since `arrived`.
 void countDecision(Metrics& metrics, Outcome outcome, std::chrono::steady_clock::time_point arrived);
 
-// The counters at `path`, or NoMetrics when `path` is empty or the file is
-// unusable: metrics never cost an answer (--check-config says why).
-std::unique_ptr<Metrics> openMetricsOrNone(const std::string& path);
+// The counters of `cache` when `counting` (ACCESS_METRICS=1) and it has
+// them; else NoMetrics. `cache` must outlive them.
+std::unique_ptr<Metrics> metricsOf(NodeCache& cache, bool counting);
 
 // The snapshot in Prometheus' text exposition format (version 0.0.4).
 std::string prometheusText(const MetricsSnapshot& snapshot);
+
+// A scrape: the counters of the node cache at `node_cache_path`, opened as
+// the processes that count open it, in that format. Throws NodeCacheError
+// when it cannot be used.
+std::string scrapeNodeCounters(const std::string& node_cache_path);
 
 }  // namespace access_limiter

@@ -21,8 +21,9 @@ enum HeaderWord : std::size_t { kMagicWord, kEntryBitsWord, kSecretWord0, kSecre
 constexpr std::uint64_t kMagic = 0x4143434553533031;  // "ACCESS01"
 
 std::size_t entriesOf(unsigned entry_bits) { return std::size_t{1} << entry_bits; }
+std::size_t tableWords(unsigned entry_bits) { return kHeaderWords + 3 * entriesOf(entry_bits); }
 std::size_t fileBytes(unsigned entry_bits) {
-  return (kHeaderWords + 3 * entriesOf(entry_bits)) * sizeof(std::uint64_t);
+  return (tableWords(entry_bits) + kSharedCounterWords) * sizeof(std::uint64_t);
 }
 
 // Window entry layout, low bits first: taken (17), window modulo 2^27 (27),
@@ -94,6 +95,8 @@ SharedNodeCache::SharedNodeCache(const std::string& path, const std::string& sco
 SharedNodeCache::~SharedNodeCache() {
   if (table_ != nullptr) munmap(table_, bytes_);
 }
+
+std::uint64_t* SharedNodeCache::sharedCounters() { return table_ + tableWords(entry_bits_); }
 
 SharedNodeCache::Slot SharedNodeCache::slotOf(const std::string& key) const {
   std::string message = scope_;

@@ -71,14 +71,17 @@ int runOperatorCommand(Command command, int argc, char** argv, const std::string
     return 1;
   }
   if (command == Command::kMetrics) {
-    if (config.metrics.empty()) {
-      std::fprintf(stderr, "%s: --metrics: ACCESS_METRICS is off: nothing is counted\n", kProgram);
+    if (config.node_cache.empty()) {
+      std::fprintf(stderr,
+                   "%s: --metrics: the metrics are kept in the node cache, and ACCESS_NODE_CACHE "
+                   "is off\n",
+                   kProgram);
       return 1;
     }
     try {
-      std::fputs(prometheusText(SharedMetrics(config.metrics).snapshot()).c_str(), stdout);
-    } catch (const MetricsError& e) {
-      std::fprintf(stderr, "%s: --metrics: ACCESS_METRICS unusable: %s\n", kProgram, e.what());
+      std::fputs(scrapeNodeCounters(config.node_cache).c_str(), stdout);
+    } catch (const NodeCacheError& e) {
+      std::fprintf(stderr, "%s: --metrics: ACCESS_NODE_CACHE unusable: %s\n", kProgram, e.what());
       return 1;
     }
     return 0;
@@ -91,14 +94,6 @@ int runOperatorCommand(Command command, int argc, char** argv, const std::string
       } catch (const NodeCacheError& e) {
         std::fprintf(stderr, "%s: ACCESS_NODE_CACHE unusable, deciding without it (slower): %s\n",
                      kProgram, e.what());
-      }
-    }
-    if (!config.metrics.empty()) {
-      try {
-        SharedMetrics check(config.metrics);
-      } catch (const MetricsError& e) {
-        std::fprintf(stderr, "%s: ACCESS_METRICS unusable, counting nothing: %s\n", kProgram,
-                     e.what());
       }
     }
     return 0;

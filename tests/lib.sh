@@ -21,8 +21,6 @@ trap 'stop_authorizers; rm -rf "$WORK"' EXIT
 # A node cache of this script's own: what an earlier run learnt about a
 # pinned second (ACCESS_TEST_NOW) must not decide this run's requests.
 export ACCESS_NODE_CACHE="$WORK/node-cache"
-# And metrics of its own, so that counts are this script's.
-export ACCESS_METRICS="$WORK/metrics"
 
 for program in "$LIMITER" "$HEALTH" "$TESTABLE"; do
   if [ ! -x "$program" ]; then

@@ -53,8 +53,8 @@ check_setting() {
       [[ $1 == *=* && -n $value && $value != *[[:space:]\"\'\$\\]* ]] ||
         abort "--set $1: give NAME=VALUE, the value without spaces, quotes, \$ or \\"
       case $name in
-        ACCESS_ROOT | ACCESS_NODE_CACHE | ACCESS_METRICS | ACCESS_MAIL_COMMAND)
-          [[ $value == /* || ($name =~ ^ACCESS_(NODE_CACHE|METRICS)$ && $value == off) ]] ||
+        ACCESS_ROOT | ACCESS_NODE_CACHE | ACCESS_MAIL_COMMAND)
+          [[ $value == /* || ($name == ACCESS_NODE_CACHE && $value == off) ]] ||
             abort "--set $1: give an absolute path" ;;
         ACCESS_KEY_SECRET)
           [[ $value =~ ^[0-9a-fA-F]{32}$ ]] ||

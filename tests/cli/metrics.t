@@ -4,8 +4,8 @@
 # match it exactly, in Prometheus' text format (promtool agrees).
 . "$(dirname "$0")/../lib.sh"
 
-METRICS="$WORK/metrics"
-export ACCESS_ROOT="$WORK/access" ACCESS_METRICS="$METRICS" ACCESS_LIMIT=3
+# The counters live in the node cache's file (lib.sh gives this script its own).
+export ACCESS_ROOT="$WORK/access" ACCESS_LIMIT=3
 mkdir -p "$ACCESS_ROOT"
 NOW=1700000000
 
@@ -78,22 +78,23 @@ is "$(status) $(header Content-Type)" "200 text/plain; version=0.0.4; charset=ut
   "?metrics= too (Prometheus' params {metrics: [\"\"]})"
 cgi "$HEALTH" QUERY_STRING=other
 like "$(status) $(body)" '^(200|503) \{"status":' "any other query string gets the health check"
-cgi "$HEALTH" QUERY_STRING=metrics ACCESS_METRICS=off
-is "$(status) $(body)" '404 {"message":"Not Found","detail":"metrics are off here (ACCESS_METRICS=off)"}' \
-  "ACCESS_METRICS=off: the scrape is a 404 that says why"
-err=$(ACCESS_METRICS=off "$LIMITER" --metrics 2>&1 >/dev/null); rc=$?
-is "$rc $err" "1 access-limiter: --metrics: ACCESS_METRICS is off: nothing is counted" "and --metrics exits 1 saying so"
+cgi "$HEALTH" QUERY_STRING=metrics ACCESS_NODE_CACHE=off
+is "$(status) $(body)" '404 {"message":"Not Found","detail":"no metrics here: they are kept in the node cache (ACCESS_NODE_CACHE=off)"}' \
+  "ACCESS_NODE_CACHE=off: the scrape is a 404 that says why"
+err=$(ACCESS_NODE_CACHE=off "$LIMITER" --metrics 2>&1 >/dev/null); rc=$?
+is "$rc $err" "1 access-limiter: --metrics: the metrics are kept in the node cache, and ACCESS_NODE_CACHE is off" \
+  "and --metrics exits 1 saying so"
 before=$(sample access_limiter_decision_seconds_count)
-is "$(decide QUERY_STRING=app_id=uncounted ACCESS_METRICS=off)" 200 "ACCESS_METRICS=off: a request is decided as ever"
+is "$(decide QUERY_STRING=app_id=uncounted ACCESS_METRICS=0)" 200 "ACCESS_METRICS=0: a request is decided as ever"
 is "$(sample access_limiter_decision_seconds_count)" "$before" "and counted nowhere"
 mkdir "$WORK/a-directory"
-is "$(decide QUERY_STRING=app_id=unusable ACCESS_METRICS="$WORK/a-directory")" 200 \
-  "a metrics file that cannot be used costs no answer"
-like "$(ACCESS_METRICS="$WORK/a-directory" "$LIMITER" --check-config 2>&1 >/dev/null)" \
-  "ACCESS_METRICS unusable, counting nothing: .*a-directory" "--check-config says why it is unusable"
+is "$(decide QUERY_STRING=app_id=unusable ACCESS_NODE_CACHE="$WORK/a-directory")" 200 \
+  "a node cache that cannot be used costs no answer, counted or not"
+err=$(ACCESS_NODE_CACHE="$WORK/a-directory" "$LIMITER" --metrics 2>&1 >/dev/null); rc=$?
+like "$rc $err" "^1 access-limiter: --metrics: ACCESS_NODE_CACHE unusable: .*a-directory" "--metrics says why"
 
-# The persistent authorizer counts in the same file, per request.
-export ACCESS_METRICS="$WORK/authorizer-metrics"
+# The persistent authorizer counts in its node cache too, per request.
+export ACCESS_NODE_CACHE="$WORK/authorizer-cache"
 address="127.0.0.1:$(free_port)"
 start_authorizer "$WORK/authorizer.log" "$LIMITER" --fastcgi "$address" --workers 2
 codes=""

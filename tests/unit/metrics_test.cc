@@ -6,8 +6,10 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "metrics.h"
+#include "node_cache.h"
 #include "temp_dir.h"
 
 using namespace access_limiter;
@@ -28,10 +30,15 @@ bool contains(const std::string& text, const std::string& line) {
 
 BOOST_AUTO_TEST_SUITE(metrics)
 
-BOOST_AUTO_TEST_CASE(two_mappings_of_one_file_add_to_the_same_counters) {
+// A node cache's file, small: the counters live after its tables.
+constexpr unsigned kEntryBits = 4;
+
+BOOST_AUTO_TEST_CASE(two_mappings_of_one_node_cache_add_to_the_same_counters) {
   TempDir dir;
-  SharedMetrics one(dir.path() + "/metrics");
-  SharedMetrics other(dir.path() + "/metrics");
+  SharedNodeCache first(dir.path() + "/cache", "/store", kEntryBits);
+  SharedNodeCache second(dir.path() + "/cache", "/other-store", kEntryBits);
+  SharedMetrics one(first.sharedCounters());
+  SharedMetrics other(second.sharedCounters());
   one.count(Outcome::kAdmitted);
   other.count(Outcome::kAdmitted);
   other.count(Outcome::kTooManyRequests);
@@ -45,23 +52,25 @@ BOOST_AUTO_TEST_CASE(two_mappings_of_one_file_add_to_the_same_counters) {
 
 BOOST_AUTO_TEST_CASE(processes_adding_at_once_lose_no_count) {
   TempDir dir;
-  const std::string path = dir.path() + "/metrics";
+  const std::string path = dir.path() + "/cache";
   constexpr int kProcesses = 4, kEach = 20000;
   for (int p = 0; p < kProcesses; ++p) {
     if (fork() == 0) {
-      SharedMetrics metrics(path);
+      SharedNodeCache cache(path, "/store", kEntryBits);
+      SharedMetrics metrics(cache.sharedCounters());
       for (int i = 0; i < kEach; ++i) metrics.count(Outcome::kAdmitted);
       _exit(0);
     }
   }
   for (int p = 0; p < kProcesses; ++p) wait(nullptr);
-  BOOST_TEST(outcome(SharedMetrics(path).snapshot(), Outcome::kAdmitted) ==
+  SharedNodeCache cache(path, "/store", kEntryBits);
+  BOOST_TEST(outcome(SharedMetrics(cache.sharedCounters()).snapshot(), Outcome::kAdmitted) ==
              static_cast<std::uint64_t>(kProcesses * kEach));
 }
 
 BOOST_AUTO_TEST_CASE(the_histogram_puts_each_time_in_its_bucket_and_keeps_the_exact_sum) {
-  TempDir dir;
-  SharedMetrics metrics(dir.path() + "/metrics");
+  std::vector<std::uint64_t> words(kSharedCounterWords);
+  SharedMetrics metrics(words.data());
   metrics.observeDecision(microseconds(100));      // on a bound: that bucket
   metrics.observeDecision(microseconds(101));      // just above: the next
   metrics.observeDecision(microseconds(2000000));  // above every bound
@@ -92,16 +101,27 @@ BOOST_AUTO_TEST_CASE(the_text_names_every_outcome_under_the_policy) {
   BOOST_TEST(contains(text, "access_limiter_error_mails_total{result=\"held_back\"} 2"));
 }
 
-BOOST_AUTO_TEST_CASE(a_file_others_could_write_is_refused_and_costs_no_answer) {
+BOOST_AUTO_TEST_CASE(nothing_is_counted_without_a_node_cache_or_when_off) {
+  NoNodeCache none;
+  BOOST_TEST(dynamic_cast<NoMetrics*>(metricsOf(none, true).get()) != nullptr);
   TempDir dir;
-  const std::string path = dir.path() + "/metrics";
-  { SharedMetrics made(path); }
-  chmod(path.c_str(), 0666);
-  BOOST_CHECK_THROW(SharedMetrics refused(path), MetricsError);
-  auto none = openMetricsOrNone(path);
-  none->count(Outcome::kAdmitted);  // counts nowhere, throws nothing
-  BOOST_CHECK_THROW(SharedMetrics directory(dir.path()), MetricsError);
-  BOOST_TEST(dynamic_cast<NoMetrics*>(openMetricsOrNone("").get()) != nullptr);
+  SharedNodeCache cache(dir.path() + "/cache", "/store", kEntryBits);
+  BOOST_TEST(dynamic_cast<NoMetrics*>(metricsOf(cache, false).get()) != nullptr);
+  metricsOf(cache, true)->count(Outcome::kAdmitted);
+  BOOST_TEST(outcome(SharedMetrics(cache.sharedCounters()).snapshot(), Outcome::kAdmitted) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(the_counters_do_not_overlap_the_node_caches_tables) {
+  TempDir dir;
+  SharedNodeCache cache(dir.path() + "/cache", "/store", kEntryBits);
+  for (int key = 0; key < 64; ++key) cache.learn("k" + std::to_string(key), KnownWindow{1000, 5});
+  SharedMetrics metrics(cache.sharedCounters());
+  for (int i = 0; i < 1000; ++i) metrics.count(Event::kNodeCacheHit);
+  for (int key = 0; key < 64; ++key) {
+    const auto taken = cache.recall("k" + std::to_string(key), 1000);
+    BOOST_TEST((!taken || *taken == 5));
+  }
+  BOOST_TEST(metrics.snapshot().events[static_cast<std::size_t>(Event::kNodeCacheHit)] == 1000u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
