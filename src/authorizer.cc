@@ -28,13 +28,17 @@ namespace access_limiter {
 namespace {
 
 // The answer to a request whose store did not answer in time.
-Response lateAnswer(const Config& config, const ErrorNotifier& notifier) {
+Response lateAnswer(const Config& config, const AuthorizerServer& server,
+                    std::chrono::steady_clock::time_point arrived) {
   const std::string cause = storeTimeoutCause(config);
+  server.metrics.count(Event::kStoreTimeout);
+  countDecision(server.metrics, config.fail_open ? Outcome::kFailOpen : Outcome::kUnavailable,
+                arrived);
   if (config.fail_open) {
-    notifier.report(cause + "; admitting unlimited (ACCESS_FAIL_OPEN=1)");
+    server.notifier.report(cause + "; admitting unlimited (ACCESS_FAIL_OPEN=1)");
     return messageResponse(200);
   }
-  notifier.report(statusLine(503) + ": " + cause);
+  server.notifier.report(statusLine(503) + ": " + cause);
   return messageResponse(503);
 }
 
@@ -56,10 +60,11 @@ std::optional<Response> alreadyAdmitted(const EnvLookup& params) {
   return response;
 }
 
+// Decides; `failed_open` is set when it admits uncounted.
 Response decide(const EnvLookup& params, const AuthorizerServer& server,
-                NodeCacheMappings& node_caches, RequestDeadline& deadline,
-                const std::function<void(const Response&)>& answer_late) {
-  if (std::optional<Response> repeated = alreadyAdmitted(params)) return *repeated;
+                std::chrono::steady_clock::time_point arrived, NodeCacheMappings& node_caches,
+                RequestDeadline& deadline, const std::function<void(const Response&)>& answer_late,
+                bool& failed_open) {
   const Config config = [&] {
     try {
       return withLocationSettings(server.settings, params);
@@ -79,7 +84,7 @@ Response decide(const EnvLookup& params, const AuthorizerServer& server,
   const bool bounded = config.store_timeout_ms > 0;
   if (bounded)
     deadline.arm(std::chrono::milliseconds(config.store_timeout_ms),
-                 [&] { answer_late(lateAnswer(config, server.notifier)); });
+                 [&] { answer_late(lateAnswer(config, server, arrived)); });
   Response response;
   try {
     if (server.seams.after_key_read) server.seams.after_key_read(key_outcome.key);
@@ -93,12 +98,16 @@ Response decide(const EnvLookup& params, const AuthorizerServer& server,
                      DecisionSettings{config.limit, config.window_seconds, config.known_keys_only,
                                       config.dry_run});
     if (!verdict.limit_reached.empty()) logLine(verdict.limit_reached);
+    if (verdict.dry_run_changed) server.metrics.count(Event::kDryRunRefusal);
+    if (verdict.from_node_cache) server.metrics.count(Event::kNodeCacheHit);
     response = messageResponse(verdict.admitted ? 200 : verdict.refused_status,
                                verdict.refusal_detail);
     response.headers = verdict.headers;
   } catch (const StoreError& e) {
     if (bounded) deadline.disarm();
+    server.metrics.count(Event::kStoreError);
     if (!config.fail_open) throw;
+    failed_open = true;
     server.notifier.report(
         std::string("store failed, admitting unlimited (ACCESS_FAIL_OPEN=1): ") + e.what());
     return messageResponse(200);
@@ -169,14 +178,20 @@ NodeCache& NodeCacheMappings::forScope(const std::string& path, const std::strin
 }
 
 Response decideAuthorization(const EnvLookup& params, const AuthorizerServer& server,
+                             std::chrono::steady_clock::time_point arrived,
                              NodeCacheMappings& node_caches, RequestDeadline& deadline,
                              const std::function<void(const Response&)>& answer_late) {
+  if (std::optional<Response> repeated = alreadyAdmitted(params)) return *repeated;
   const auto report = [&server](std::string_view message) { server.notifier.report(message); };
+  bool failed_open = false;
+  Response response;
   try {
-    return decide(params, server, node_caches, deadline, answer_late);
+    response = decide(params, server, arrived, node_caches, deadline, answer_late, failed_open);
   } catch (...) {
-    return responseForException(std::current_exception(), report);
+    response = responseForException(std::current_exception(), report);
   }
+  countDecision(server.metrics, outcomeOfAnswer(response.status, failed_open), arrived);
+  return response;
 }
 
 std::string renderAuthorizerAnswer(const Response& response) {
@@ -225,6 +240,7 @@ void serveAuthorizer(int listen_fd, WorkerLease& lease, const AuthorizerServer& 
     const int connection = acceptConnection(listen_fd, lease, waiting_mask);
     if (connection < 0) return;
     lease.beginRequest();
+    const auto arrived = std::chrono::steady_clock::now();
     // A client that connects and sends nothing is closed here, at once and
     // quietly (libfcgi's close of a connection it failed to read lingers).
     pollfd readable{connection, POLLIN, 0};
@@ -238,8 +254,8 @@ void serveAuthorizer(int listen_fd, WorkerLease& lease, const AuthorizerServer& 
     request.ipcFd = connection;
     request.keepConnection = 1;
     if (FCGX_Accept_r(&request) >= 0) {
-      answer(request, decideAuthorization(parametersOf(request), server, node_caches, deadline,
-                                          answer_late));
+      answer(request, decideAuthorization(parametersOf(request), server, arrived, node_caches,
+                                          deadline, answer_late));
       FCGX_Finish_r(&request);
     }
     // One request per connection, as mod_authnz_fcgi sends them: one a

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -10,6 +11,7 @@
 #include "clock.h"
 #include "config.h"
 #include "mail_notification.h"
+#include "metrics.h"
 #include "node_cache.h"
 #include "request_deadline.h"
 #include "store.h"
@@ -41,6 +43,8 @@ struct AuthorizerSeams {
 struct AuthorizerServer {
   Config settings;
   const ErrorNotifier& notifier;
+  // The node's counters (ACCESS_METRICS), mapped once for every worker.
+  Metrics& metrics;
   AuthorizerSeams seams;
 };
 
@@ -80,7 +84,10 @@ class NodeCacheMappings {
 // answer within ACCESS_STORE_TIMEOUT makes `deadline` call `answer_late`
 // (503, or 200 failing open) from its own thread, and the process then
 // ends. Never throws: a failure is its answer (cgi_adapter.h).
+// Counts the decision in server.metrics, its time from `arrived` (a
+// request admitted before, asking again, is not counted twice).
 Response decideAuthorization(const EnvLookup& params, const AuthorizerServer& server,
+                             std::chrono::steady_clock::time_point arrived,
                              NodeCacheMappings& node_caches, RequestDeadline& deadline,
                              const std::function<void(const Response&)>& answer_late);
 

@@ -83,10 +83,15 @@ int serve(const Invocation& invocation, const AuthorizerSeams& seams) {
   // worker: the write fails instead.
   signal(SIGPIPE, SIG_IGN);
   const SystemClock wall;
+  // The node cache's counters, mapped here and shared by the workers forked
+  // below.
+  const std::unique_ptr<NodeCache> counters_cache = openNodeCacheOrNone(
+      settings.node_cache, nodeCacheScope(settings.root, settings.window_seconds));
+  const std::unique_ptr<Metrics> metrics = metricsOf(*counters_cache, settings.metrics);
   const ErrorNotifier notifier(NotificationSettings{settings.error_mail, settings.mail_command,
                                                     settings.mail_interval_seconds, settings.root},
-                               wall, defaultMailDirectories());
-  const AuthorizerServer server{settings, notifier, seams};
+                               wall, defaultMailDirectories(), metrics.get());
+  const AuthorizerServer server{settings, notifier, *metrics, seams};
   WorkerPoolSettings pool;
   pool.workers = invocation.workers > 0 ? invocation.workers : defaultWorkers();
   pool.request_ceiling = std::chrono::milliseconds(

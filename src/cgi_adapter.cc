@@ -455,6 +455,18 @@ Response messageResponse(int status, const std::string& detail) {
   return response;
 }
 
+Outcome outcomeOfAnswer(int status, bool failed_open) {
+  switch (status) {
+    case 200: return failed_open ? Outcome::kFailOpen : Outcome::kAdmitted;
+    case 429: return Outcome::kTooManyRequests;
+    case 401: return Outcome::kUnauthorized;
+    case 403: return Outcome::kForbidden;
+    case 400: return Outcome::kBadRequest;
+    case 503: return Outcome::kUnavailable;
+    default: return Outcome::kOther;
+  }
+}
+
 Response responseForException(const std::exception_ptr& failure,
                               const std::function<void(std::string_view message)>& report) {
   int status = 500;
@@ -502,11 +514,15 @@ std::string renderCgi(const Response& response, bool head_only) {
   std::string out;
   out.reserve(512);
   out += "Status: " + statusLine(response.status) + "\r\n";
-  out += "Content-Type: application/json; charset=utf-8\r\n";
+  if (response.text_type.empty())
+    out += "Content-Type: application/json; charset=utf-8\r\n";
+  else
+    out += "Content-Type: " + response.text_type + "\r\n";
   out += "Cache-Control: no-store\r\n";
   for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
   out += "\r\n";
   if (head_only) return out;
+  if (!response.text_type.empty()) return out + response.text;
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
   writer.StartObject();

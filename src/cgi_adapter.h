@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "mail_notification.h"
+#include "metrics.h"
 
 namespace access_limiter {
 
@@ -108,6 +109,10 @@ struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::vector<std::pair<std::string, std::string>> fields;
+  // When set, the body is this text of this type instead of the JSON
+  // (a metrics scrape).
+  std::string text_type;
+  std::string text;
 };
 
 // {"message": <reason phrase>} and, for a 4xx with a detail, "detail".
@@ -122,6 +127,10 @@ Response messageResponse(int status, const std::string& detail = "");
 Response responseForException(
     const std::exception_ptr& failure,
     const std::function<void(std::string_view message)>& report = reportServerError);
+
+// How a request ended, for the node's metrics, from its answer's status:
+// a 200 is an admission (uncounted when `failed_open`).
+Outcome outcomeOfAnswer(int status, bool failed_open);
 
 // The CGI response text: Status, Content-Type, Cache-Control, the extra
 // headers, a blank line, and (unless head_only) the JSON body.

@@ -19,6 +19,7 @@ Command parseCommand(int argc, const char* const* argv, bool operator_commands) 
   if (word == "--version") return Command::kVersion;
   if (operator_commands && word == "--check-config") return Command::kCheckConfig;
   if (operator_commands && word == "--gc") return Command::kCollect;
+  if (operator_commands && word == "--metrics") return Command::kMetrics;
   return Command::kUnknown;
 }
 

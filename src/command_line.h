@@ -12,6 +12,7 @@ enum class Command {
   kCheckConfig,  // --check-config (access-limiter only)
   kCollect,      // --gc (access-limiter only)
   kStatus,       // --status [KEY] (access-limiter only)
+  kMetrics,      // --metrics (access-limiter only)
   kKeys,         // --key ACTION ... (access-limiter only; key_command.h parses the rest)
   kUnknown,      // anything else: exit 2 with a pointer to --help
 };

@@ -208,6 +208,7 @@ std::string defaultNodeCache() {
   return "/dev/shm/access-limiter-cache." + std::to_string(geteuid());
 }
 
+
 namespace {
 
 std::string onOff(bool on) { return on ? "1" : "0"; }
@@ -301,6 +302,15 @@ std::vector<SettingSpec> makeSettingSpecs() {
          c.node_cache = std::string(v) == "off" ? "" : parseAbsolutePath(n, v);
        },
        [](const Config& c) { return c.node_cache.empty() ? std::string("off") : c.node_cache; }},
+      {"ACCESS_METRICS", "1", K::kWhenDefined,
+       [] {
+         return std::string(
+             "1 = count every decision in the node cache's file, for\n"
+             "access-health?metrics and --metrics (default 1; 0 = count\n"
+             "nothing; ACCESS_NODE_CACHE=off counts nothing either)");
+       },
+       [](Config& c, const char* n, const char* v) { c.metrics = parseSwitch(n, v); },
+       [](const Config& c) { return onOff(c.metrics); }},
       {"ACCESS_ERROR_MAIL", "", K::kWhenDefined,
        [] { return std::string("mail server errors to this address (default: off)"); },
        [](Config& c, const char* n, const char* v) { c.error_mail = parseMailAddress(n, v); },

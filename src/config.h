@@ -57,6 +57,8 @@ struct Config {
   // ACCESS_NODE_CACHE: the file this node's processes share what they learnt
   // about current windows in (node_cache.h); "off" (empty here) for none.
   std::string node_cache = defaultNodeCache();
+  // ACCESS_METRICS=1: count decisions in the node cache's file (metrics.h).
+  bool metrics = true;
   std::string error_mail;              // ACCESS_ERROR_MAIL: notify this address of 5xx; empty = off
   std::string mail_command = "/usr/sbin/sendmail";  // ACCESS_MAIL_COMMAND: sendmail-compatible program
   int mail_interval_seconds = 600;     // ACCESS_MAIL_INTERVAL: one mail per cause per this; 0 = every one

@@ -2,14 +2,62 @@
 
 #include <algorithm>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "limiter.h"
 #include "policy.h"
 
 namespace access_limiter {
 
-Verdict decideForKey(Store& store, NodeCache& known, const Clock& clock, const std::string& key,
-                     const DecisionSettings& settings) {
+namespace {
+
+// Passes every call on to `inner`, noting whether any was made.
+class NotingStore final : public Store {
+ public:
+  explicit NotingStore(Store& inner) : inner_(inner) {}
+  bool called() const { return called_; }
+
+  int countTaken(const std::string& key, const Window& window, int known_taken, int limit) override {
+    called_ = true;
+    return inner_.countTaken(key, window, known_taken, limit);
+  }
+  bool claimSlot(const std::string& key, const Window& window, int slot) override {
+    called_ = true;
+    return inner_.claimSlot(key, window, slot);
+  }
+  Collection collectAll(Second keep_from, Second keep_until) override {
+    called_ = true;
+    return inner_.collectAll(keep_from, keep_until);
+  }
+  std::optional<KeyPolicy> readPolicy(const std::string& key) override {
+    called_ = true;
+    return inner_.readPolicy(key);
+  }
+  void writePolicy(const std::string& key, const KeyPolicy& policy) override {
+    called_ = true;
+    inner_.writePolicy(key, policy);
+  }
+  bool removePolicy(const std::string& key) override {
+    called_ = true;
+    return inner_.removePolicy(key);
+  }
+  std::vector<std::string> keys() override {
+    called_ = true;
+    return inner_.keys();
+  }
+  void probe() override {
+    called_ = true;
+    inner_.probe();
+  }
+
+ private:
+  Store& inner_;
+  bool called_ = false;
+};
+
+Verdict decideWith(Store& store, NodeCache& known, const Clock& clock, const std::string& key,
+                   const DecisionSettings& settings) {
   Verdict verdict;
   const Second now = clock.now();
   std::optional<KeyPolicy> policy;
@@ -65,6 +113,16 @@ Verdict decideForKey(Store& store, NodeCache& known, const Clock& clock, const s
   }
   verdict.admitted = decision.admitted;
   if (!decision.admitted) verdict.refused_status = 429;
+  return verdict;
+}
+
+}  // namespace
+
+Verdict decideForKey(Store& store, NodeCache& known, const Clock& clock, const std::string& key,
+                     const DecisionSettings& settings) {
+  NotingStore noting(store);
+  Verdict verdict = decideWith(noting, known, clock, key, settings);
+  verdict.from_node_cache = !noting.called() && (!verdict.admitted || verdict.dry_run_changed);
   return verdict;
 }
 

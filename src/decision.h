@@ -42,6 +42,8 @@ struct Verdict {
   std::string limit_reached;
   // A dry run admitted what enforcing would have refused.
   bool dry_run_changed = false;
+  // Refused without a store call: the node cache knew the answer.
+  bool from_node_cache = false;
 };
 
 // Decides a request for `key`. Reads the key's policy through `known` (at

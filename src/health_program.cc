@@ -7,8 +7,10 @@
 #include "config.h"
 #include "file_store.h"
 #include "help_text.h"
+#include "http_status.h"
 #include "logging.h"
 #include "mail_notification.h"
+#include "metrics.h"
 #include "program_support.h"
 #include "programs.h"
 #include "watchdog.h"
@@ -28,11 +30,30 @@ Response unavailable(const std::string& reason) {
   return response;
 }
 
+// The node's metrics in Prometheus' text format (GET ?metrics).
+Response metricsResponse(const Config& config) {
+  if (config.node_cache.empty())
+    throw HttpError(404, "no metrics here: they are kept in the node cache (ACCESS_NODE_CACHE=off)");
+  Response response;
+  try {
+    response.text = scrapeNodeCounters(config.node_cache);
+  } catch (const NodeCacheError& e) {
+    logLine(std::string("metrics unavailable: ") + e.what());
+    return unavailable("ACCESS_NODE_CACHE, which holds the metrics, cannot be used");
+  }
+  response.text_type = "text/plain; version=0.0.4; charset=utf-8";
+  return response;
+}
+
 Response check(const EnvLookup& env) {
   requireReadOnlyMethod(env);
   const Config config = loadConfig(env);
   configureNotification(config.error_mail, config.mail_command, config.mail_interval_seconds,
                         config.root);
+  // "metrics=" too: what Prometheus sends for params {metrics: [""]}.
+  if (const char* query = env("QUERY_STRING");
+      query != nullptr && (std::strcmp(query, "metrics") == 0 || std::strcmp(query, "metrics=") == 0))
+    return metricsResponse(config);
   Response response;
   try {
     std::optional<Watchdog> watchdog;

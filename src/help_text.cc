@@ -10,7 +10,7 @@ namespace access_limiter {
 std::string limiterHelp() {
   // help2man takes the "Usage:" line and each "or:" line as the synopsis.
   return "Usage: access-limiter [--help | --version]\n"
-         "  or:  access-limiter [--settings FILE] (--check-config | --gc | --status [KEY])\n"
+         "  or:  access-limiter [--settings FILE] (--check-config | --gc | --status [KEY] | --metrics)\n"
          "  or:  access-limiter [--settings FILE] --key add KEY [--limit N | --unlimited | --blocked] [--header]\n"
          "  or:  access-limiter [--settings FILE] --key (remove KEY [--header] | list)\n"
          "  or:  access-limiter [--settings FILE] --fastcgi [ADDRESS] [--workers N]\n"
@@ -55,6 +55,12 @@ std::string limiterHelp() {
          "                  every minute on one node (the package's timer does)\n"
          "  --status [KEY]  each key's use of its current window against its limit,\n"
          "                  busiest first, and its policy\n"
+         "  --metrics       print this node's counters in Prometheus' text format:\n"
+         "                  decisions by outcome, dry-run refusals, node cache hits,\n"
+         "                  store errors and timeouts, error mails, and a histogram\n"
+         "                  of decision time. They are kept in ACCESS_NODE_CACHE: run\n"
+         "                  it as the web server's user (the default file is named\n"
+         "                  after the uid)\n"
          "  --key ...       register keys: their own limit, unlimited or blocked\n"
          "                  (see --key --help); every node sees a change within 1 s\n"
          "  --settings FILE  before a command: take the settings from FILE, as Apache\n"
@@ -90,8 +96,11 @@ std::string healthHelp() {
          "Run by a web server as a CGI program, it proves that ACCESS_ROOT is\n"
          "writable by creating and removing a probe file, and answers\n"
          "200 {\"status\":\"ok\"} or 503 with the reason. It is never rate-limited;\n"
-         "point the load balancer's health check at it. Under a web server\n"
-         "(GATEWAY_INTERFACE set) arguments are ignored.\n";
+         "point the load balancer's health check at it.\n"
+         "Asked with the query string \"metrics\" or \"metrics=\" (GET ...?metrics),\n"
+         "it answers this node's counters in Prometheus' text format instead, as\n"
+         "access-limiter --metrics prints them; 404 when ACCESS_NODE_CACHE=off.\n"
+         "Under a web server (GATEWAY_INTERFACE set) arguments are ignored.\n";
 }
 
 }  // namespace access_limiter

@@ -18,6 +18,7 @@
 #include "http_status.h"
 #include "logging.h"
 #include "mail_notification.h"
+#include "metrics.h"
 #include "node_cache.h"
 #include "operator_commands.h"
 #include "program_support.h"
@@ -29,6 +30,15 @@ namespace access_limiter {
 namespace {
 
 const char kProgram[] = "access-limiter";
+
+// What this run counts in the node's metrics (metrics.h), which live in the
+// node cache's file: nowhere until its settings are read, which name it.
+struct RunMetrics {
+  std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now();
+  std::unique_ptr<NodeCache> node_cache = std::make_unique<NoNodeCache>();
+  std::unique_ptr<Metrics> sink = std::make_unique<NoMetrics>();  // into node_cache
+  bool failed_open = false;  // admitted uncounted: the store failed
+};
 
 // What an admitted request of a guarded application runs.
 struct Launch {
@@ -57,9 +67,12 @@ Response becomeApplication(const Application& application, const Config& config,
 // from the watchdog's thread (watchdog.h): 503, or, failing open, the
 // application or a 200 uncounted.
 void answerStoreTimeout(const CgiInputs& inputs, const Config& config,
-                        const std::optional<Application>& application) {
+                        const std::optional<Application>& application, RunMetrics& run) {
   const std::string cause = storeTimeoutCause(config);
   Response response = messageResponse(503);
+  run.sink->count(Event::kStoreTimeout);
+  countDecision(*run.sink, config.fail_open ? Outcome::kFailOpen : Outcome::kUnavailable,
+                run.arrived);
   if (config.fail_open) {
     reportServerError(cause + "; admitting unlimited (ACCESS_FAIL_OPEN=1)");
     if (application) {
@@ -86,11 +99,15 @@ void answerStoreTimeout(const CgiInputs& inputs, const Config& config,
 
 // Decides one request. Returns the answer, or sets `launch` when the
 // request is admitted and an application is to answer it.
-Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optional<Launch>& launch) {
+Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optional<Launch>& launch,
+                RunMetrics& run) {
   const bool guarding = runAsHandler(inputs.env);
   const Config config = loadConfig(guarding ? handlerSettings(inputs.env) : inputs.env);
+  run.node_cache =
+      openNodeCacheOrNone(config.node_cache, nodeCacheScope(config.root, config.window_seconds));
+  run.sink = metricsOf(*run.node_cache, config.metrics);
   configureNotification(config.error_mail, config.mail_command, config.mail_interval_seconds,
-                        config.root);
+                        config.root, run.sink.get());
   const KeyOutcome key_outcome = requestKey(inputs, config.key, guarding ? FrontDoor::kGuard : FrontDoor::kEndpoint);
   if (key_outcome.refusal_status != 0)
     return messageResponse(key_outcome.refusal_status, key_outcome.refusal_detail);
@@ -105,28 +122,30 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
     std::optional<Watchdog> watchdog;
     if (config.store_timeout_ms > 0)
       watchdog.emplace(std::chrono::milliseconds(config.store_timeout_ms),
-                       [&] { answerStoreTimeout(inputs, config, application); });
+                       [&] { answerStoreTimeout(inputs, config, application, run); });
     if (seams.after_key_read) seams.after_key_read(key);
     FileStore store(config.root);
     try {
-      const std::unique_ptr<NodeCache> known = openNodeCacheOrNone(
-          config.node_cache, nodeCacheScope(config.root, config.window_seconds));
       const Verdict verdict =
-          decideForKey(store, *known, seams.clock, key,
+          decideForKey(store, *run.node_cache, seams.clock, key,
                        DecisionSettings{config.limit, config.window_seconds,
                                         config.known_keys_only, config.dry_run});
       if (!verdict.limit_reached.empty()) logLine(verdict.limit_reached);
+      if (verdict.dry_run_changed) run.sink->count(Event::kDryRunRefusal);
+      if (verdict.from_node_cache) run.sink->count(Event::kNodeCacheHit);
       admitted = verdict.admitted;
       headers = verdict.headers;
       refused_status = verdict.refused_status;
       refusal_detail = verdict.refusal_detail;
     } catch (const StoreError& e) {
+      run.sink->count(Event::kStoreError);
       if (!config.fail_open) throw;
       // Fail-open is the operator's choice (ACCESS_FAIL_OPEN=1): availability
       // over the limit. Still logged and mailed, since nothing is counted.
       reportServerError(std::string("store failed, admitting unlimited (ACCESS_FAIL_OPEN=1): ") +
                         e.what());
       admitted = true;
+      run.failed_open = true;
     }
     if (watchdog) watchdog->disarm();
   }
@@ -151,16 +170,21 @@ int runLimiter(int argc, char** argv, const LimiterSeams& seams) {
   if (command != Command::kServe)
     return answerInformationalCommand(command, kProgram, limiterHelp());
 
+  RunMetrics run;
   prepareCgiRun(kProgram);
   const CgiInputs inputs = processInputs();
   Response response;
   std::optional<Launch> launch;
   try {
-    response = decide(inputs, seams, launch);
+    response = decide(inputs, seams, launch, run);
   } catch (...) {
     launch.reset();
     response = responseForException(std::current_exception());
   }
+  // Counted before the exec of an admitted application: this process then
+  // becomes it.
+  countDecision(*run.sink, outcomeOfAnswer(launch ? 200 : response.status, run.failed_open),
+                run.arrived);
   if (launch) {
     // The application's answer is the response; the limiter writes nothing
     // more unless the exec fails.

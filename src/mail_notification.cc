@@ -83,28 +83,33 @@ void mailDetached(const char* mail_command, const char* address, const char* mes
 }  // namespace
 
 ErrorNotifier::ErrorNotifier(const NotificationSettings& settings, const Clock& clock,
-                             MailDirectories directories)
+                             MailDirectories directories, Metrics* metrics)
     : address_(settings.address),
       mail_command_(settings.mail_command),
-      limiter_(clock, std::move(directories), settings.interval_seconds, settings.scope) {}
+      limiter_(clock, std::move(directories), settings.interval_seconds, settings.scope),
+      metrics_(metrics) {}
 
 void ErrorNotifier::report(std::string_view message) const {
   logLine(message);
   if (address_.empty()) return;
   const MailVerdict verdict = limiter_.record(message);
   if (!verdict.problem.empty()) logLine(verdict.problem);
-  if (!verdict.due) return;
+  if (!verdict.due) {
+    if (metrics_ != nullptr) metrics_->count(Event::kMailHeldBack);
+    return;
+  }
   std::string text(message.substr(0, kMaxMailMessageBytes));
   text += verdict.note;
   mailDetached(mail_command_.c_str(), address_.c_str(), text.c_str());
+  if (metrics_ != nullptr) metrics_->count(Event::kMailSent);
 }
 
 void configureNotification(const std::string& address, const std::string& mail_command,
-                           int interval_seconds, const std::string& scope) {
+                           int interval_seconds, const std::string& scope, Metrics* metrics) {
   copyInto(g_signal_mail_address, sizeof g_signal_mail_address, 0, address.c_str());
   copyInto(g_signal_mail_command, sizeof g_signal_mail_command, 0, mail_command.c_str());
   g_process_notifier.emplace(NotificationSettings{address, mail_command, interval_seconds, scope},
-                             g_wall_clock, defaultMailDirectories());
+                             g_wall_clock, defaultMailDirectories(), metrics);
 }
 
 void reportServerError(std::string_view message) {

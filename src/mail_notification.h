@@ -5,6 +5,7 @@
 
 #include "clock.h"
 #include "mail_limiter.h"
+#include "metrics.h"
 
 namespace access_limiter {
 
@@ -33,8 +34,10 @@ struct NotificationSettings {
 // between reports but its settings: what was mailed is on disk (MailLimiter).
 class ErrorNotifier {
  public:
+  // `metrics`, when given, counts each mail sent or held back; it must
+  // outlive the notifier.
   ErrorNotifier(const NotificationSettings& settings, const Clock& clock,
-                MailDirectories directories);
+                MailDirectories directories, Metrics* metrics = nullptr);
 
   // Logs `message` (always) and, when an address is set and the limiter
   // finds it due, mails it; a reason the limiter holds mail back is logged
@@ -47,14 +50,18 @@ class ErrorNotifier {
   std::string address_;
   std::string mail_command_;
   MailLimiter limiter_;
+  Metrics* metrics_;
 };
 
 // The CGI's convenience, for a process that answers one request: sets the
 // process's notifier (the wall clock, defaultMailDirectories()) that
 // reportServerError uses and fatal signals mail to. An empty address, the
 // default, turns mail off.
+// `metrics` counts the mails, as ErrorNotifier's; it must live until the
+// process ends.
 void configureNotification(const std::string& address, const std::string& mail_command,
-                           int interval_seconds, const std::string& scope);
+                           int interval_seconds, const std::string& scope,
+                           Metrics* metrics = nullptr);
 
 // Reports through the process's notifier; before configureNotification,
 // only logs.

@@ -1,17 +1,13 @@
 #include "node_cache.h"
 
-#include <fcntl.h>
-#include <signal.h>
 #include <sys/mman.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <ctime>
 
+#include "shared_file.h"
 #include "siphash.h"
 
 namespace access_limiter {
@@ -25,8 +21,9 @@ enum HeaderWord : std::size_t { kMagicWord, kEntryBitsWord, kSecretWord0, kSecre
 constexpr std::uint64_t kMagic = 0x4143434553533031;  // "ACCESS01"
 
 std::size_t entriesOf(unsigned entry_bits) { return std::size_t{1} << entry_bits; }
+std::size_t tableWords(unsigned entry_bits) { return kHeaderWords + 3 * entriesOf(entry_bits); }
 std::size_t fileBytes(unsigned entry_bits) {
-  return (kHeaderWords + 3 * entriesOf(entry_bits)) * sizeof(std::uint64_t);
+  return (tableWords(entry_bits) + kSharedCounterWords) * sizeof(std::uint64_t);
 }
 
 // Window entry layout, low bits first: taken (17), window modulo 2^27 (27),
@@ -60,32 +57,6 @@ std::uint64_t randomWord() {
   return word == 0 ? 1 : word;
 }
 
-// Sets a header word that is still 0, then reads what it holds: the first
-// process to set it wins, and every process ends with the same value.
-std::uint64_t settle(std::uint64_t* word, std::uint64_t wanted) {
-  std::uint64_t expected = 0;
-  __atomic_compare_exchange_n(word, &expected, wanted, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
-  return __atomic_load_n(word, __ATOMIC_ACQUIRE);
-}
-
-std::string failure(const char* call, const std::string& path) {
-  return std::string(call) + "(" + path + "): " + std::strerror(errno);
-}
-
-// Gives the file all its blocks now, so that a full /dev/shm is an error
-// here rather than a SIGBUS at the first write, and a file-size limit
-// (RLIMIT_FSIZE) is EFBIG rather than a SIGXFSZ that would end the process.
-std::string allocate(int fd, const std::string& path, std::size_t bytes) {
-  struct sigaction ignore {}, previous {};
-  ignore.sa_handler = SIG_IGN;
-  sigaction(SIGXFSZ, &ignore, &previous);
-  const int error = posix_fallocate(fd, 0, static_cast<off_t>(bytes));
-  sigaction(SIGXFSZ, &previous, nullptr);
-  if (error == 0) return "";
-  errno = error;
-  return failure("fallocate", path);
-}
-
 }  // namespace
 
 struct SharedNodeCache::Slot {
@@ -98,42 +69,15 @@ struct SharedNodeCache::Slot {
 SharedNodeCache::SharedNodeCache(const std::string& path, const std::string& scope,
                                  unsigned entry_bits)
     : scope_(scope), entry_bits_(entry_bits), bytes_(fileBytes(entry_bits)) {
-  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) throw NodeCacheError(failure("open", path));
-  struct stat st {};
   std::string problem;
-  if (fstat(fd, &st) != 0)
-    problem = failure("stat", path);
-  else if (!S_ISREG(st.st_mode))
-    problem = path + " is not a regular file";
-  else if (st.st_uid != geteuid())
-    problem = path + " belongs to uid " + std::to_string(st.st_uid) + ", not to this user (uid " +
-              std::to_string(geteuid()) + ")";
-  else if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-    problem = path + " is writable by others than its owner";
-  // Never shrunk, and every block there before the mapping is used. The
-  // size too: a process that created the file may still be allocating it
-  // (its blocks there, its size not yet set), and a mapping past the end of
-  // the file is a SIGBUS at the first touch; fallocate waits for the other
-  // process's and ends with the size set.
-  else if (static_cast<std::size_t>(st.st_size) < bytes_ ||
-           static_cast<std::size_t>(st.st_blocks) * 512 < bytes_)
-    problem = allocate(fd, path, bytes_);
-  if (problem.empty()) {
-    void* mapped = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (mapped == MAP_FAILED)
-      problem = failure("mmap", path);
-    else
-      table_ = static_cast<std::uint64_t*>(mapped);
-  }
-  close(fd);
+  table_ = mapSharedFile(path, bytes_, problem);
   if (problem.empty()) {
     std::uint64_t* header = table_;
     if (__atomic_load_n(&header[kMagicWord], __ATOMIC_ACQUIRE) == 0) {
-      settle(&header[kSecretWord0], randomWord());
-      settle(&header[kSecretWord1], randomWord());
-      settle(&header[kEntryBitsWord], entry_bits_);
-      settle(&header[kMagicWord], kMagic);
+      settleSharedWord(&header[kSecretWord0], randomWord());
+      settleSharedWord(&header[kSecretWord1], randomWord());
+      settleSharedWord(&header[kEntryBitsWord], entry_bits_);
+      settleSharedWord(&header[kMagicWord], kMagic);
     }
     if (__atomic_load_n(&header[kMagicWord], __ATOMIC_ACQUIRE) != kMagic ||
         __atomic_load_n(&header[kEntryBitsWord], __ATOMIC_ACQUIRE) != entry_bits_)
@@ -151,6 +95,8 @@ SharedNodeCache::SharedNodeCache(const std::string& path, const std::string& sco
 SharedNodeCache::~SharedNodeCache() {
   if (table_ != nullptr) munmap(table_, bytes_);
 }
+
+std::uint64_t* SharedNodeCache::sharedCounters() { return table_ + tableWords(entry_bits_); }
 
 SharedNodeCache::Slot SharedNodeCache::slotOf(const std::string& key) const {
   std::string message = scope_;

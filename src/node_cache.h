@@ -45,7 +45,14 @@ class NodeCache {
                                                                Second second) const = 0;
   virtual void learnPolicy(const std::string& key, Second second,
                            const std::optional<KeyPolicy>& policy) = 0;
+
+  // kSharedCounterWords words of the node's counters (metrics.h), in the
+  // same shared memory; nullptr when there is none.
+  virtual std::uint64_t* sharedCounters() { return nullptr; }
 };
+
+// The size of NodeCache::sharedCounters, in 64-bit words (a page).
+inline constexpr std::size_t kSharedCounterWords = 512;
 
 // Remembers nothing: every decision asks the store (ACCESS_NODE_CACHE=off).
 class NoNodeCache final : public NodeCache {
@@ -80,6 +87,10 @@ class NodeCacheError : public std::runtime_error {
 // one could admit), so its entry holds the whole 64-bit hash beside the
 // policy, its kind, limit and the second it was read in.
 //
+// After the tables, one page holds the node's counters (metrics.h): a
+// process that decides has the file mapped already, so counting costs it
+// no system call. A file made before that page existed grows by it.
+//
 // The blocks are allocated when the file is made (24 MiB at the default
 // size), so a full /dev/shm is a NodeCacheError, never a signal later.
 class SharedNodeCache final : public NodeCache {
@@ -104,6 +115,7 @@ class SharedNodeCache final : public NodeCache {
                                                        Second second) const override;
   void learnPolicy(const std::string& key, Second second,
                    const std::optional<KeyPolicy>& policy) override;
+  std::uint64_t* sharedCounters() override;
 
  private:
   struct Slot;

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "file_store.h"
 #include "key_command.h"
+#include "metrics.h"
 #include "node_cache.h"
 #include "program_support.h"
 #include "settings_file.h"
@@ -68,6 +69,22 @@ int runOperatorCommand(Command command, int argc, char** argv, const std::string
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "%s: %s\n", kProgram, e.what());
     return 1;
+  }
+  if (command == Command::kMetrics) {
+    if (config.node_cache.empty()) {
+      std::fprintf(stderr,
+                   "%s: --metrics: the metrics are kept in the node cache, and ACCESS_NODE_CACHE "
+                   "is off\n",
+                   kProgram);
+      return 1;
+    }
+    try {
+      std::fputs(scrapeNodeCounters(config.node_cache).c_str(), stdout);
+    } catch (const NodeCacheError& e) {
+      std::fprintf(stderr, "%s: --metrics: ACCESS_NODE_CACHE unusable: %s\n", kProgram, e.what());
+      return 1;
+    }
+    return 0;
   }
   if (command == Command::kCheckConfig) {
     std::fputs(describeConfig(config).c_str(), stdout);
@@ -154,11 +171,12 @@ std::optional<int> runOperatorCommandLine(int argc, char** argv, const Clock& cl
   }
   const Command command = commandOf(argc, argv, true);
   if (command == Command::kCheckConfig || command == Command::kCollect ||
-      command == Command::kStatus || command == Command::kKeys)
+      command == Command::kStatus || command == Command::kKeys || command == Command::kMetrics)
     return runOperatorCommand(command, argc, argv, settings_path, clock);
   if (!settings_path.empty()) {
     std::fprintf(stderr,
-                 "%s: --settings FILE goes before --check-config, --gc, --status, --key or --fastcgi; "
+                 "%s: --settings FILE goes before --check-config, --gc, --status, --metrics, --key or "
+                 "--fastcgi; "
                  "see --help\n",
                  kProgram);
     return 2;

@@ -40,7 +40,7 @@ run() {
 # The settings the conf takes as Defines (scripts/deploy and scripts/run
 # --set NAME=VALUE; the package's settings file).
 SETTING_NAMES=(ACCESS_LIMIT ACCESS_ROOT ACCESS_KEY ACCESS_FAIL_OPEN ACCESS_WINDOW ACCESS_KNOWN_KEYS_ONLY
-  ACCESS_DRY_RUN ACCESS_STORE_TIMEOUT ACCESS_NODE_CACHE ACCESS_ERROR_MAIL ACCESS_MAIL_COMMAND
+  ACCESS_DRY_RUN ACCESS_STORE_TIMEOUT ACCESS_NODE_CACHE ACCESS_METRICS ACCESS_ERROR_MAIL ACCESS_MAIL_COMMAND
   ACCESS_MAIL_INTERVAL ACCESS_KEY_SECRET ACCESS_LIMITER_URL ACCESS_HEALTH_URL)
 
 # check_setting NAME=VALUE : aborts unless NAME is one of SETTING_NAMES and
@@ -187,7 +187,7 @@ PACKAGES_BUILD=(build-essential cmake file libcgicc-dev rapidjson-dev libboost-t
 # shellcheck disable=SC2034
 PACKAGES_APACHE=(apache2 apache2-utils curl)
 # shellcheck disable=SC2034
-PACKAGES_TEST=(perl libcgi-pm-perl procps shellcheck strace wrk openssh-server openssh-client php-cgi php-fpm libfcgi-bin python3 cron lintian)
+PACKAGES_TEST=(perl libcgi-pm-perl procps shellcheck strace wrk openssh-server openssh-client php-cgi php-fpm libfcgi-bin python3 cron lintian prometheus)
 # shellcheck disable=SC2034
 PACKAGES_FUZZ=(clang libclang-rt-14-dev)
 # shellcheck disable=SC2034

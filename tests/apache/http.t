@@ -127,6 +127,17 @@ chmod 0755 "$ROOT"
 http GET "$HEALTH_URL"
 is "$(status)" 200 "health: 200 again once writable"
 
+# Metrics, through Apache: the health program's ?metrics (never limited).
+admitted_so_far() {
+  body | awk '$1 == "access_limiter_decisions_total{policy=\"default\",outcome=\"admitted\"}" {print $2}'
+}
+http GET "$HEALTH_URL?metrics"
+is "$(status) $(header Content-Type)" "200 text/plain; version=0.0.4; charset=utf-8" "access-health?metrics through Apache"
+before=$(admitted_so_far)
+for i in 1 2 3; do http GET "$LIMITER_URL?app_id=counted$i"; done
+http GET "$HEALTH_URL?metrics"
+is "$(($(admitted_so_far) - ${before:-0}))" 3 "three admissions later, the admitted counter is 3 higher"
+
 is "$(grep -c 'reset by peer' "$STATE/error.log")" 0 "no answer was cut by a connection reset (unread request bodies)"
 
 collector=$(cat "$STATE/collector.pid")

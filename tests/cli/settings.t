@@ -39,7 +39,7 @@ is "$rc $err" "1 access-limiter: --settings $WORK: not a regular file" "a direct
 err=$("$LIMITER" --settings 2>&1 >/dev/null); rc=$?
 is "$rc $err" "2 access-limiter: --settings needs a file; see --help" "--settings without a file is a usage error"
 err=$(QUERY_STRING=app_id=k "$LIMITER" --settings "$SETTINGS" 2>&1 >/dev/null); rc=$?
-is "$rc $err" "2 access-limiter: --settings FILE goes before --check-config, --gc, --status, --key or --fastcgi; see --help" \
+is "$rc $err" "2 access-limiter: --settings FILE goes before --check-config, --gc, --status, --metrics, --key or --fastcgi; see --help" \
   "--settings with no command is a usage error, not a request with other settings"
 like "$("$LIMITER" --help)" '--settings FILE' "--help documents --settings"
 

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -93,11 +94,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   settings.root = runDirectory() + "/root";
   settings.node_cache.clear();
   settings.store_timeout_ms = 0;
-  const AuthorizerServer server{settings, notifier, AuthorizerSeams{clock, nullptr, nullptr}};
+  settings.metrics.clear();
+  static NoMetrics metrics;
+  const AuthorizerServer server{settings, notifier, metrics, AuthorizerSeams{clock, nullptr, nullptr}};
   static RequestDeadline deadline;
   static NodeCacheMappings node_caches;
   const Response response = decideAuthorization(
-      lookup, server, node_caches, deadline, [](const Response&) { violated("no deadline is armed"); });
+      lookup, server, std::chrono::steady_clock::now(), node_caches, deadline,
+      [](const Response&) { violated("no deadline is armed"); });
 
   switch (response.status) {
     case 200: case 400: case 401: case 403: case 405: case 411: case 412: case 413: case 414:
