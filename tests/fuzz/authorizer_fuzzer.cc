@@ -94,7 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   settings.root = runDirectory() + "/root";
   settings.node_cache.clear();
   settings.store_timeout_ms = 0;
-  settings.metrics.clear();
+  settings.metrics = false;
   static NoMetrics metrics;
   const AuthorizerServer server{settings, notifier, metrics, AuthorizerSeams{clock, nullptr, nullptr}};
   static RequestDeadline deadline;
