@@ -96,13 +96,14 @@ Response decide(const EnvLookup& params, const AuthorizerServer& server,
     const Verdict verdict =
         decideForKey(*store, known, server.seams.clock, key_outcome.key,
                      DecisionSettings{config.limit, config.window_seconds, config.known_keys_only,
-                                      config.dry_run});
+                                      config.dry_run, config.limit_list});
     if (!verdict.limit_reached.empty()) logLine(verdict.limit_reached);
     if (verdict.dry_run_changed) server.metrics.count(Event::kDryRunRefusal);
     if (verdict.from_node_cache) server.metrics.count(Event::kNodeCacheHit);
     response = messageResponse(verdict.admitted ? 200 : verdict.refused_status,
                                verdict.refusal_detail);
     response.headers = verdict.headers;
+    response.violated_policies = verdict.violated_policies;
   } catch (const StoreError& e) {
     if (bounded) deadline.disarm();
     server.metrics.count(Event::kStoreError);

@@ -530,6 +530,13 @@ std::string renderCgi(const Response& response, bool head_only) {
     writer.Key(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
     writer.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
   }
+  if (!response.violated_policies.empty()) {
+    writer.Key("violated-policies");
+    writer.StartArray();
+    for (const std::string& name : response.violated_policies)
+      writer.String(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
+    writer.EndArray();
+  }
   writer.EndObject();
   out.append(buffer.GetString(), buffer.GetSize());
   out += "\n";

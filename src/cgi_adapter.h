@@ -109,6 +109,9 @@ struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::vector<std::pair<std::string, std::string>> fields;
+  // A 429's "violated-policies" member (the RateLimit draft's problem
+  // types): the names of the limits that were full. Absent when empty.
+  std::vector<std::string> violated_policies;
   // When set, the body is this text of this type instead of the JSON
   // (a metrics scrape).
   std::string text_type;

@@ -39,13 +39,25 @@ constexpr char kRuleSeparator[] = "\": ";
   throw ConfigError(std::string(name) + "=\"" + shownValue(value) + kRuleSeparator + rule);
 }
 
-int parseLimitSetting(const char* name, const char* value) {
+// A plain N, or a list of N/W (limit_list.h) into `config.limit_list`.
+void parseLimitSetting(Config& config, const char* name, const char* value) {
+  if (std::string_view(value).find('/') != std::string_view::npos) {
+    std::string problem;
+    std::optional<LimitList> limits = parseLimitList(value, problem);
+    if (!limits)
+      reject(name, value,
+             "must be N or a list of N/W such as 10/1s,1000/1h,20000/1d: " + problem);
+    config.limit_list = std::move(*limits);
+    return;
+  }
+  config.limit_list.clear();
   const std::optional<int> limit = parseLimit(value);
   if (!limit)
     reject(name, value,
            "must be a whole number from 1 to " + std::to_string(kMaxLimit) +
-               (value[0] == '0' && value[1] != '\0' ? ", without leading zeros" : ""));
-  return *limit;
+               (value[0] == '0' && value[1] != '\0' ? ", without leading zeros" : "") +
+               ", or a list of N/W such as 10/1s,1000/1h,20000/1d");
+  config.limit = *limit;
 }
 
 // A path the store and the mail integration can use as given: absolute, at
@@ -220,9 +232,15 @@ std::vector<SettingSpec> makeSettingSpecs() {
   using K = ApachePassing;
   return {
       {"ACCESS_LIMIT", "10", K::kAlways,
-       [] { return "requests per key per window (1-" + std::to_string(kMaxLimit) + "; default 10)"; },
-       [](Config& c, const char* n, const char* v) { c.limit = parseLimitSetting(n, v); },
-       [](const Config& c) { return std::to_string(c.limit); },
+       [] {
+         return "requests per key per window (1-" + std::to_string(kMaxLimit) +
+                "; default 10), or a\nlist of N/W limits, all enforced, e.g. 10/1s,1000/1h,20000/1d\n"
+                "(W in seconds or with s, m, h, d; ACCESS_WINDOW is then unused)";
+       },
+       [](Config& c, const char* n, const char* v) { parseLimitSetting(c, n, v); },
+       [](const Config& c) {
+         return c.limit_list.empty() ? std::to_string(c.limit) : formatLimitList(c.limit_list);
+       },
        true},
       {"ACCESS_ROOT", "/tmp/access", K::kAlways,
        [] {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "key.h"
+#include "limit_list.h"
 
 namespace access_limiter {
 
@@ -44,6 +45,9 @@ std::string defaultNodeCache();
 // be valid or loading fails: a bad value is never replaced by a default.
 struct Config {
   int limit = 10;                      // ACCESS_LIMIT: admissions per key per window
+  // ACCESS_LIMIT as a list of limits ("10/1s,1000/1h"), which replaces
+  // `limit` and ACCESS_WINDOW; empty when ACCESS_LIMIT is a plain N.
+  LimitList limit_list;
   int window_seconds = 1;              // ACCESS_WINDOW: the window's length, 1 to kMaxWindowSeconds
   std::string root = "/tmp/access";    // ACCESS_ROOT: the store's directory
   KeySource key;                       // ACCESS_KEY: where the key comes from

@@ -26,6 +26,10 @@ class NotingStore final : public Store {
     called_ = true;
     return inner_.claimSlot(key, window, slot);
   }
+  void releaseSlot(const std::string& key, const Window& window, int slot) override {
+    called_ = true;
+    inner_.releaseSlot(key, window, slot);
+  }
   Collection collectAll(Second keep_from, Second keep_until) override {
     called_ = true;
     return inner_.collectAll(keep_from, keep_until);
@@ -89,30 +93,45 @@ Verdict decideWith(Store& store, NodeCache& known, const Clock& clock, const std
     if (settings.dry_run) verdict.headers.emplace_back(kDryRunHeader, "200");
     return verdict;
   }
-  const int limit = policy ? effectiveLimit(*policy, settings.limit) : settings.limit;
-  Limiter limiter(store, known, clock, limit, settings.window_seconds);
-  const Decision decision = limiter.admit(key);
+  const LimitList limits = effectiveLimits(policy, settings.limits(), settings.window_seconds);
+  Limiter limiter(store, known, clock, limits);
+  const Admission admission = limiter.admitAll(key);
   // Only one request can claim a window's last slot, so this is said once
-  // per key per window, cluster-wide; a line per refusal would drown the
-  // error log under a flood.
-  if (decision.admitted && decision.slot == limit - 1)
-    verdict.limit_reached = "key " + key + " reached its limit of " + std::to_string(limit) +
-                            " per " + std::to_string(settings.window_seconds) + " s (window " +
-                            std::to_string(decision.window) + ")" +
-                            (settings.dry_run ? "; dry run: requests past it are admitted" : "");
-  verdict.headers = rateLimitHeaders(decision);
+  // per key per limit per window, cluster-wide; a line per refusal would
+  // drown the error log under a flood.
+  if (admission.admitted) {
+    for (const Decision& d : admission.decisions) {
+      if (d.slot != d.rule.limit - 1) continue;
+      if (!verdict.limit_reached.empty()) verdict.limit_reached += "; ";
+      verdict.limit_reached += "key " + key + " reached its limit of " +
+                               std::to_string(d.rule.limit) + " per " +
+                               std::to_string(d.rule.window_seconds) + " s (" +
+                               (d.rule.plain ? "window " : policyName(d.rule) + " window ") +
+                               std::to_string(d.window) + ")";
+    }
+    if (!verdict.limit_reached.empty() && settings.dry_run)
+      verdict.limit_reached += "; dry run: requests past it are admitted";
+  }
+  verdict.headers = rateLimitHeaders(admission);
+  verdict.reported_policy = policyName(admission.decisions[reportedLimit(admission)].rule);
   if (settings.dry_run) {
     // As if enforcing, but a 200 has nothing to retry.
     verdict.headers.erase(std::remove_if(verdict.headers.begin(), verdict.headers.end(),
                                          [](const auto& h) { return h.first == "Retry-After"; }),
                           verdict.headers.end());
-    verdict.headers.emplace_back(kDryRunHeader, decision.admitted ? "200" : "429");
+    verdict.headers.emplace_back(kDryRunHeader, admission.admitted ? "200" : "429");
     verdict.admitted = true;
-    verdict.dry_run_changed = !decision.admitted;
+    verdict.dry_run_changed = !admission.admitted;
     return verdict;
   }
-  verdict.admitted = decision.admitted;
-  if (!decision.admitted) verdict.refused_status = 429;
+  verdict.admitted = admission.admitted;
+  if (!admission.admitted) {
+    verdict.refused_status = 429;
+    const bool plain = limits.size() == 1 && limits.front().plain;
+    if (!plain)
+      for (const std::size_t i : admission.violated)
+        verdict.violated_policies.push_back(policyName(admission.decisions[i].rule));
+  }
   return verdict;
 }
 

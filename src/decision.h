@@ -1,6 +1,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "clock.h"
 #include "node_cache.h"
@@ -18,10 +20,21 @@ namespace access_limiter {
 
 // The settings a decision reads, of the request's location.
 struct DecisionSettings {
+  DecisionSettings() = default;
+  DecisionSettings(int plain_limit, Second window, bool known_only, bool dry, LimitList list = {})
+      : limit(plain_limit), window_seconds(window), known_keys_only(known_only), dry_run(dry),
+        limit_list(std::move(list)) {}
+
   int limit = 10;                 // ACCESS_LIMIT: admissions per window, for a key without its own
   Second window_seconds = 1;      // ACCESS_WINDOW
   bool known_keys_only = false;   // ACCESS_KNOWN_KEYS_ONLY: a key without a policy is refused (401)
   bool dry_run = false;           // ACCESS_DRY_RUN: counted, but everything admitted
+  LimitList limit_list;           // ACCESS_LIMIT as a list; empty when it is a plain N (`limit`)
+
+  // The location's limits: the list, or `limit` per `window_seconds`.
+  LimitList limits() const {
+    return limit_list.empty() ? LimitList{LimitRule{limit, window_seconds, true}} : limit_list;
+  }
 };
 
 // Dry run: every answer carries this header with the status enforcing
@@ -42,6 +55,12 @@ struct Verdict {
   std::string limit_reached;
   // A dry run admitted what enforcing would have refused.
   bool dry_run_changed = false;
+  // For a 429: the names of the limits that were full (policyName). Empty
+  // when the key's limit is a plain N: its answer keeps the seed's JSON.
+  std::vector<std::string> violated_policies;
+  // The name of the policy RateLimit reports (the closest to exhaustion);
+  // empty for a decision that was not counted.
+  std::string reported_policy;
   // Refused without a store call: the node cache knew the answer.
   bool from_node_cache = false;
 };

@@ -287,6 +287,14 @@ bool FileStore::claimSlot(const std::string& key, const Window& window, int slot
   }
 }
 
+void FileStore::releaseSlot(const std::string& key, const Window& window, int slot) {
+  const std::string name = slotName(window, slot);
+  const int key_fd = keyDirectory(key, false);
+  if (key_fd < 0) return;
+  if (unlinkat(key_fd, name.c_str(), 0) != 0 && errno != ENOENT)
+    throw StoreError("unlink", keyPath(key) + "/" + name, errno);
+}
+
 Collection FileStore::collectAll(Second keep_from, Second keep_until) {
   Collection done;
   // A missing root is an error here, not an empty store: a mistyped path or
@@ -325,7 +333,7 @@ Collection FileStore::collectAll(Second keep_from, Second keep_until) {
 std::optional<KeyPolicy> FileStore::readPolicy(const std::string& key) {
   const int key_fd = keyDirectory(key, false);
   if (key_fd < 0) return std::nullopt;
-  char text[64];
+  char text[128];
   const ssize_t length = readlinkat(key_fd, kPolicyName, text, sizeof text);
   const std::string path = keyPath(key) + "/" + kPolicyName;
   if (length < 0) {

@@ -12,7 +12,7 @@ namespace access_limiter {
 // decimal. A key's policy is the link ROOT/KEY/.policy.
 //
 // Only operations that stay atomic across GlusterFS FUSE clients are relied
-// on: open(O_CREAT|O_EXCL) claims a slot, unlink collects it, and mkdir/rmdir
+// on: open(O_CREAT|O_EXCL) claims a slot, unlink collects or releases it, and mkdir/rmdir
 // make and remove a key's directory. No lock is ever taken.
 //
 // Windows are name prefixes, not directories: a key's directory is made once,
@@ -40,6 +40,7 @@ class FileStore final : public Store {
   int countTaken(const std::string& key, const Window& window, int known_taken,
                  int limit) override;
   bool claimSlot(const std::string& key, const Window& window, int slot) override;
+  void releaseSlot(const std::string& key, const Window& window, int slot) override;
   Collection collectAll(Second keep_from, Second keep_until) override;
   std::optional<KeyPolicy> readPolicy(const std::string& key) override;
   void writePolicy(const std::string& key, const KeyPolicy& policy) override;

@@ -52,13 +52,24 @@ std::variant<KeyCommand, CommandResult> parseKeyWords(const std::vector<std::str
     } else if (option == "--blocked") {
       command.policy.kind = KeyPolicy::Kind::kBlocked;
     } else if (option == "--limit") {
-      if (next >= args.size()) return usageError(program, "add: --limit needs N");
-      const std::optional<int> limit = parseLimit(args[next++]);
-      if (!limit)
-        return usageError(program, "add: --limit '" + args[next - 1] +
-                                       "': must be a whole number from 1 to " +
-                                       std::to_string(kMaxLimit));
-      command.policy.limit = *limit;
+      if (next >= args.size()) return usageError(program, "add: --limit needs N or a list N/W,...");
+      const std::string& value = args[next++];
+      if (value.find('/') != std::string::npos) {
+        std::string problem;
+        std::optional<LimitList> limits = parseLimitList(value, problem);
+        if (!limits)
+          return usageError(program, "add: --limit '" + value + "': " + problem +
+                                         " (e.g. 10/1s,1000/1h,20000/1d)");
+        command.policy.limits = std::move(*limits);
+      } else {
+        const std::optional<int> limit = parseLimit(value);
+        if (!limit)
+          return usageError(program, "add: --limit '" + value +
+                                         "': must be a whole number from 1 to " +
+                                         std::to_string(kMaxLimit) +
+                                         ", or a list N/W,... (e.g. 10/1s,1000/1h,20000/1d)");
+        command.policy.limit = *limit;
+      }
     } else {
       return usageError(program, "add: '" + option + "': not --limit N, --unlimited or --blocked");
     }
@@ -88,7 +99,7 @@ std::string keyWordRule(const KeySource& source) {
 }
 
 std::string keyCommandHelp(const std::string& program) {
-  return "Usage: " + program + " --key add KEY [--limit N | --unlimited | --blocked] [--header]\n" +
+  return "Usage: " + program + " --key add KEY [--limit N|LIST | --unlimited | --blocked] [--header]\n" +
          "       " + program + " --key remove KEY [--header]\n" +
          "       " + program + " --key list\n" +
          "\n"
@@ -97,6 +108,9 @@ std::string keyCommandHelp(const std::string& program) {
          "  add KEY             register KEY with the location's ACCESS_LIMIT, or:\n"
          "    --limit N         its own limit, N requests per window (1-" +
          std::to_string(kMaxLimit) + ")\n" +
+         "    --limit LIST      its own limits, all enforced, replacing the location's:\n"
+         "                      N/W,... with W in seconds or with s, m, h, d, up to 1d\n"
+         "                      (e.g. 10/1s,1000/1h,20000/1d)\n" +
          "    --unlimited       never counted, always admitted\n"
          "    --blocked         always refused with 403\n"
          "                      (adding a registered key replaces its policy)\n"
@@ -187,12 +201,21 @@ CommandResult runStatus(Store& store, Second now, const StatusSettings& settings
   CommandResult result;
   struct Row {
     std::string key;
-    int used;  // -1: never counted (unlimited or blocked)
-    int limit;
+    std::string used;   // "-": never counted (unlimited or blocked)
+    std::string limit;
     std::string policy;
+    int busiest = -1;  // what its shortest window counted (-1: never counted)
+    bool full = false;
+  };
+  const LimitList location = settings.limit_list.empty()
+                                 ? LimitList{LimitRule{settings.default_limit,
+                                                       settings.window_seconds, true}}
+                                 : settings.limit_list;
+  const auto limitText = [](const LimitList& limits) {
+    return limits.size() == 1 && limits.front().plain ? std::to_string(limits.front().limit)
+                                                       : formatLimitList(limits);
   };
   std::vector<Row> rows;
-  const Window window = windowAt(now, settings.window_seconds);
   try {
     const std::vector<std::string> keys = key ? std::vector<std::string>{*key} : store.keys();
     for (const std::string& k : keys) {
@@ -201,15 +224,21 @@ CommandResult runStatus(Store& store, Second now, const StatusSettings& settings
         policy = store.readPolicy(k);
       } catch (const StoreError& e) {
         // One bad entry must not hide the rest: shown, and the exit says so.
-        rows.push_back(Row{k, -1, settings.default_limit, std::string("unreadable: ") + e.what()});
+        rows.push_back(Row{k, "-", "-", std::string("unreadable: ") + e.what()});
         result.exit_status = 1;
         continue;
       }
-      Row row{k, -1, settings.default_limit, describe(policy)};
+      Row row{k, "-", "-", describe(policy)};
       if (!policy || policy->kind == KeyPolicy::Kind::kLimit) {
-        row.limit =
-            policy ? effectiveLimit(*policy, settings.default_limit) : settings.default_limit;
-        row.used = store.countTaken(k, window, 0, row.limit);
+        const LimitList limits = effectiveLimits(policy, location, settings.window_seconds);
+        row.used.clear();
+        row.limit = limitText(limits);
+        for (const LimitRule& rule : limits) {
+          const int used = store.countTaken(k, windowAt(now, rule.window_seconds), 0, rule.limit);
+          row.used += (row.used.empty() ? "" : ",") + std::to_string(used);
+          if (row.busiest < 0) row.busiest = used;
+          row.full = row.full || used >= rule.limit;
+        }
       }
       rows.push_back(row);
     }
@@ -220,23 +249,27 @@ CommandResult runStatus(Store& store, Second now, const StatusSettings& settings
     return result;
   }
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-    if (a.used != b.used) return a.used > b.used;
+    if (a.busiest != b.busiest) return a.busiest > b.busiest;
     return a.key < b.key;
   });
   char line[512];
-  std::snprintf(line, sizeof line,
-                "window from %lld, %lld s long (this node's clock); ACCESS_LIMIT=%d\n",
-                static_cast<long long>(window.start), static_cast<long long>(window.seconds),
-                settings.default_limit);
+  if (location.size() == 1 && location.front().plain) {
+    const Window window = windowAt(now, settings.window_seconds);
+    std::snprintf(line, sizeof line,
+                  "window from %lld, %lld s long (this node's clock); ACCESS_LIMIT=%d\n",
+                  static_cast<long long>(window.start), static_cast<long long>(window.seconds),
+                  settings.default_limit);
+  } else {
+    std::snprintf(line, sizeof line,
+                  "current windows at %lld (this node's clock); ACCESS_LIMIT=%s\n",
+                  static_cast<long long>(now), formatLimitList(location).c_str());
+  }
   result.out = line;
   std::snprintf(line, sizeof line, "%-32s %8s %8s  %s\n", "KEY", "USED", "LIMIT", "POLICY");
   result.out += line;
   for (const Row& row : rows) {
-    const std::string used = row.used < 0 ? "-" : std::to_string(row.used);
-    const std::string limit = row.used < 0 ? "-" : std::to_string(row.limit);
-    std::snprintf(line, sizeof line, "%-32s %8s %8s  %s%s\n", row.key.c_str(), used.c_str(),
-                  limit.c_str(), row.policy.c_str(),
-                  row.used >= 0 && row.used >= row.limit ? " (full)" : "");
+    std::snprintf(line, sizeof line, "%-32s %8s %8s  %s%s\n", row.key.c_str(), row.used.c_str(),
+                  row.limit.c_str(), row.policy.c_str(), row.full ? " (full)" : "");
     result.out += line;
   }
   return result;

@@ -53,12 +53,18 @@ std::string keyCommandHelp(const std::string& program);
 
 // What --status needs beyond the store.
 struct StatusSettings {
+  StatusSettings() = default;
+  StatusSettings(int limit, Second window, LimitList list = {})
+      : default_limit(limit), window_seconds(window), limit_list(std::move(list)) {}
+
   int default_limit = 10;     // ACCESS_LIMIT
   Second window_seconds = 1;  // ACCESS_WINDOW
+  LimitList limit_list;       // ACCESS_LIMIT as a list; empty for a plain N
 };
 
-// --status [KEY]: each key's use of its current window (this node's clock)
-// against its limit, busiest first, and its policy. Lists the store's root:
+// --status [KEY]: each key's use of its current windows (this node's clock)
+// against its limits (USED 3,40 against LIMIT 10/1s,1000/1h for a list),
+// busiest first (by the count of its shortest window), and its policy. Lists the store's root:
 // an operator's command, never a request's. A key whose policy cannot be
 // read is listed as such, and the exit status is then 1.
 CommandResult runStatus(Store& store, Second now, const StatusSettings& settings,

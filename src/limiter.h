@@ -4,8 +4,11 @@
 
 #include <optional>
 
+#include <vector>
+
 #include "clock.h"
 #include "bounds.h"
+#include "limit_list.h"
 #include "node_cache.h"
 #include "store.h"
 
@@ -23,8 +26,10 @@ struct WindowState {
   int taken = 0;
 };
 
+// One limit's decision.
 struct Decision {
   bool admitted = false;
+  LimitRule rule;             // the limit decided (limit and window_seconds repeat it)
   Second window = 0;          // the start of the window counted in
   Second window_seconds = 1;  // its length (ACCESS_WINDOW)
   int slot = -1;              // the slot to claim, when admitted
@@ -43,23 +48,59 @@ struct Decision {
 // ignored. Integers only; `limit` >= 1, `window_seconds` >= 1.
 Decision decide(Second now, int limit, Second window_seconds, const WindowState& state);
 
-// Decides for one request and records the admission in the store.
+// A request's decision under all of its key's limits.
+struct Admission {
+  bool admitted = false;
+  // One per limit, in the list's order. When refused, a limit that was not
+  // full shows what it had left before this request.
+  std::vector<Decision> decisions;
+  // When refused: the limits that were full, in the list's order.
+  std::vector<std::size_t> violated;
+};
+
+// Decides for one request under every limit of `limits` and records the
+// admission in the store: admitted only when every limit has room, and then
+// counted in every one.
+//
+// Nothing is locked. Each limit is decided first from what is known (the
+// node cache, or a look at the store); a limit known full refuses with no
+// claim at all. Otherwise the limits are claimed one by one, the one with
+// the least left first (the likeliest to be lost to a competing request).
+// A claim lost because its window filled meanwhile refuses the request, and
+// the slots it claimed in the other limits are released (Store::releaseSlot).
+//
+// Never over-admits: every admission holds a slot below each limit, and a
+// slot is only ever released by the request that claimed it and was not
+// admitted. May under-admit, never by more than one slot per such request in
+// each window it claimed in, which stays taken when:
+//  - the process dies (or the store fails) between a claim and its release;
+//  - a released slot is passed by later counts (a node that knows the window
+//    is further along starts after it): the window admits one less.
+// Both need a request that found room in every limit and then lost a race
+// for one; claiming the fullest first makes the other limits' claims rare.
 class Limiter {
  public:
+  Limiter(Store& store, NodeCache& known, const Clock& clock, LimitList limits)
+      : store_(store), known_(known), clock_(clock), limits_(std::move(limits)) {}
+  // One plain limit of `limit` per `window_seconds`.
   Limiter(Store& store, NodeCache& known, const Clock& clock, int limit,
           Second window_seconds = 1)
-      : store_(store), known_(known), clock_(clock), limit_(limit),
-        window_seconds_(window_seconds) {}
+      : Limiter(store, known, clock, LimitList{LimitRule{limit, window_seconds, true}}) {}
 
   // Throws StoreError when the store cannot answer, or when every attempt
   // was outlived by its window (kMaxAttempts); never admits then.
   //
-  // Cost, in store calls: none for a window the node knows is full; one
-  // look at the window ahead (a clock may run ahead) and one claim for the
-  // rest, unless another process claimed the slot first (then the count is
-  // read again: O(log) of the slots claimed meanwhile). Never collects: that
+  // Cost, in store calls, per limit: none for a window the node knows is
+  // full; one look at the window ahead (a clock may run ahead) when it
+  // starts within kClockSkewToleranceSeconds, and one claim, unless another
+  // process claimed the slot first (then the count is read again: O(log) of
+  // the slots claimed meanwhile, so a day of 20,000 slots costs at most
+  // about 30 looks on a node that knew nothing of it). Never collects: that
   // is `--gc`'s job (collect_command.h), so no request pays for the
   // requests before it.
+  Admission admitAll(const std::string& key);
+
+  // admitAll's decision for a single limit, or the one that refused.
   Decision admit(const std::string& key);
 
  private:
@@ -68,15 +109,17 @@ class Limiter {
   // A claim this many windows late is not checked, just decided again.
   static constexpr Second kMaxCheckedWindows = 8;
 
+  enum class Claim { kClaimed, kFull, kSuperseded };
+  Claim claim(const std::string& key, Second now, Decision& decision);
+  void release(const std::string& key, const Admission& admission,
+               const std::vector<std::size_t>& claimed);
   bool superseded(const std::string& key, const Window& window);
-  WindowState known(const std::string& key, Second now);
-  Window windowStarting(Second start) const { return Window(start, window_seconds_); }
+  WindowState known(const std::string& key, Second now, const LimitRule& rule);
 
   Store& store_;
   NodeCache& known_;
   const Clock& clock_;
-  int limit_;
-  Second window_seconds_;
+  LimitList limits_;
 };
 
 }  // namespace access_limiter

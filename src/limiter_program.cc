@@ -118,6 +118,7 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
   bool admitted = false;
   int refused_status = 0;
   std::string refusal_detail;
+  std::vector<std::string> violated_policies;
   {
     std::optional<Watchdog> watchdog;
     if (config.store_timeout_ms > 0)
@@ -129,7 +130,8 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
       const Verdict verdict =
           decideForKey(store, *run.node_cache, seams.clock, key,
                        DecisionSettings{config.limit, config.window_seconds,
-                                        config.known_keys_only, config.dry_run});
+                                        config.known_keys_only, config.dry_run,
+                                        config.limit_list});
       if (!verdict.limit_reached.empty()) logLine(verdict.limit_reached);
       if (verdict.dry_run_changed) run.sink->count(Event::kDryRunRefusal);
       if (verdict.from_node_cache) run.sink->count(Event::kNodeCacheHit);
@@ -137,6 +139,7 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
       headers = verdict.headers;
       refused_status = verdict.refused_status;
       refusal_detail = verdict.refusal_detail;
+      violated_policies = verdict.violated_policies;
     } catch (const StoreError& e) {
       run.sink->count(Event::kStoreError);
       if (!config.fail_open) throw;
@@ -155,6 +158,7 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
   }
   Response response = messageResponse(admitted ? 200 : refused_status, refusal_detail);
   response.headers = headers;
+  response.violated_policies = violated_policies;
   return response;
 }
 

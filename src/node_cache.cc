@@ -147,6 +147,9 @@ std::optional<std::optional<KeyPolicy>> SharedNodeCache::recallPolicy(const std:
 
 void SharedNodeCache::learnPolicy(const std::string& key, Second second,
                                   const std::optional<KeyPolicy>& policy) {
+  // A list of limits does not fit an entry: such a key's policy is read
+  // from the store each time (one readlink).
+  if (policy && !policy->limits.empty()) return;
   const Slot slot = slotOf(key);
   std::uint64_t kind = 0;
   std::uint64_t limit = 0;

@@ -40,7 +40,8 @@ class NodeCache {
   // means: the key has no policy); nothing when it was not read then. A
   // policy is not a monotonic fact (an operator may change it at any time),
   // so it is kept for the second it was read in only: a change reaches
-  // every node within a second.
+  // every node within a second. A policy with a list of limits may be
+  // left unlearnt (then it is read from the store each time).
   virtual std::optional<std::optional<KeyPolicy>> recallPolicy(const std::string& key,
                                                                Second second) const = 0;
   virtual void learnPolicy(const std::string& key, Second second,

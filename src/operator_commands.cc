@@ -140,7 +140,7 @@ int runOperatorCommand(Command command, int argc, char** argv, const std::string
   if (keys) {
     result = runKeyCommand(store, *keys, kProgram);
   } else if (command == Command::kStatus) {
-    result = runStatus(store, clock.now(), {config.limit, config.window_seconds}, key,
+    result = runStatus(store, clock.now(), {config.limit, config.window_seconds, config.limit_list}, key,
                        kProgram);
   } else {
     result = runCollection(store, clock.now(), config.root, kProgram);

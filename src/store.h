@@ -46,7 +46,11 @@ struct Collection {
 //
 // Prefix rule: callers claim slot s only after seeing slot s-1 taken (or s is 0).
 // With claims atomic and slots never freed inside a live window, the taken
-// slots of a window are always 0..k-1.
+// slots of a window are always 0..k-1. One exception: releaseSlot, by the
+// request that claimed the slot and was then refused by another of the key's
+// limits. It leaves a hole; a count may then stop at the hole (and a claim
+// fills it) or pass it (and the hole stays free): fewer admissions, never
+// more, since every admission holds a slot below the limit.
 //
 // Containment: nothing is created or removed outside the store's root, and
 // nothing below the root that is not the store's own (a key directory with a
@@ -68,6 +72,11 @@ class Store {
   // Claims `slot` of `window` for `key`, creating the key and window as needed.
   // True if this call claimed it; false if it was already taken.
   virtual bool claimSlot(const std::string& key, const Window& window, int slot) = 0;
+
+  // Gives back `slot` of `window`, claimed by this request, which was then
+  // refused by another of the key's limits. A slot already gone is not an
+  // error.
+  virtual void releaseSlot(const std::string& key, const Window& window, int slot) = 0;
 
   // Removes every key's windows that do not overlap [keep_from, keep_until]:
   // past ones (ended by keep_from), and ones starting after keep_until, so

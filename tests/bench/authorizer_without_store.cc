@@ -27,6 +27,7 @@ class EmptyStore final : public access_limiter::Store {
     return known_taken;
   }
   bool claimSlot(const std::string&, const Window&, int) override { return true; }
+  void releaseSlot(const std::string&, const Window&, int) override {}
   Collection collectAll(Second, Second) override { return {}; }
   std::optional<KeyPolicy> readPolicy(const std::string&) override { return std::nullopt; }
   void writePolicy(const std::string&, const KeyPolicy&) override {}

@@ -19,6 +19,9 @@ class ForwardingStore : public Store {
   bool claimSlot(const std::string& key, const Window& window, int slot) override {
     return inner_.claimSlot(key, window, slot);
   }
+  void releaseSlot(const std::string& key, const Window& window, int slot) override {
+    inner_.releaseSlot(key, window, slot);
+  }
   Collection collectAll(Second keep_from, Second keep_until) override {
     return inner_.collectAll(keep_from, keep_until);
   }

@@ -33,6 +33,15 @@ bool MemoryStore::claimSlot(const std::string& key, const Window& window, int sl
   return slots.insert(slot).second;
 }
 
+void MemoryStore::releaseSlot(const std::string& key, const Window& window, int slot) {
+  maybeFail("release");
+  ++release_calls;
+  const auto k = keys_.find(key);
+  if (k == keys_.end()) return;
+  const auto w = k->second.find({window.start, window.seconds});
+  if (w != k->second.end()) w->second.erase(slot);
+}
+
 Collection MemoryStore::collectWindows(const std::string& key, Second keep_from, Second keep_until) {
   maybeFail("collect");
   Collection done;

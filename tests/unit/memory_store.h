@@ -18,6 +18,7 @@ class MemoryStore final : public Store {
   int countTaken(const std::string& key, const Window& window, int known_taken,
                  int limit) override;
   bool claimSlot(const std::string& key, const Window& window, int slot) override;
+  void releaseSlot(const std::string& key, const Window& window, int slot) override;
   Collection collectAll(Second keep_from, Second keep_until) override;
   std::optional<KeyPolicy> readPolicy(const std::string& key) override;
   void writePolicy(const std::string& key, const KeyPolicy& policy) override;
@@ -33,6 +34,7 @@ class MemoryStore final : public Store {
   // Calls made so far: what a decision cost.
   int count_calls = 0;
   int claim_calls = 0;
+  int release_calls = 0;
 
   // Slots held in one window, and the starts of the windows kept for a key.
   int slotsTaken(const std::string& key, const Window& window) const;

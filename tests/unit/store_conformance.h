@@ -47,6 +47,19 @@ void checkStoreConformance(Factory make_store) {
     }
   }
   {
+    BOOST_TEST_CONTEXT("a released slot is free again, and only that slot") {
+      auto store = make_store();
+      for (int slot = 0; slot < 3; ++slot) BOOST_TEST(store->claimSlot("k", Window(3600, 3600), slot));
+      store->releaseSlot("k", Window(3600, 3600), 2);
+      BOOST_TEST(store->countTaken("k", Window(3600, 3600), 0, 10) == 2);
+      store->releaseSlot("k", Window(3600, 3600), 2);  // gone already: not an error
+      store->releaseSlot("never", Window(3600, 3600), 0);
+      BOOST_TEST(store->claimSlot("k", Window(3600, 3600), 2));
+      BOOST_TEST(!store->claimSlot("k", Window(3600, 3600), 1));
+      BOOST_TEST(store->countTaken("k", Window(3600, 1), 0, 10) == 0);
+    }
+  }
+  {
     BOOST_TEST_CONTEXT("keys and windows are independent") {
       auto store = make_store();
       BOOST_TEST(store->claimSlot("a", 100, 0));
