@@ -64,7 +64,7 @@ std::optional<Response> alreadyAdmitted(const EnvLookup& params) {
 Response decide(const EnvLookup& params, const AuthorizerServer& server,
                 std::chrono::steady_clock::time_point arrived, NodeCacheMappings& node_caches,
                 RequestDeadline& deadline, const std::function<void(const Response&)>& answer_late,
-                bool& failed_open) {
+                bool& failed_open, Second& policy_window) {
   const Config config = [&] {
     try {
       return withLocationSettings(server.settings, params);
@@ -98,8 +98,9 @@ Response decide(const EnvLookup& params, const AuthorizerServer& server,
                      DecisionSettings{config.limit, config.window_seconds, config.known_keys_only,
                                       config.dry_run, config.limit_list});
     if (!verdict.limit_reached.empty()) logLine(verdict.limit_reached);
-    if (verdict.dry_run_changed) server.metrics.count(Event::kDryRunRefusal);
-    if (verdict.from_node_cache) server.metrics.count(Event::kNodeCacheHit);
+    policy_window = verdict.reported_policy_window;
+    if (verdict.dry_run_changed) server.metrics.count(Event::kDryRunRefusal, policy_window);
+    if (verdict.from_node_cache) server.metrics.count(Event::kNodeCacheHit, policy_window);
     response = messageResponse(verdict.admitted ? 200 : verdict.refused_status,
                                verdict.refusal_detail);
     response.headers = verdict.headers;
@@ -185,13 +186,16 @@ Response decideAuthorization(const EnvLookup& params, const AuthorizerServer& se
   if (std::optional<Response> repeated = alreadyAdmitted(params)) return *repeated;
   const auto report = [&server](std::string_view message) { server.notifier.report(message); };
   bool failed_open = false;
+  Second policy_window = 0;  // Verdict::reported_policy_window
   Response response;
   try {
-    response = decide(params, server, arrived, node_caches, deadline, answer_late, failed_open);
+    response = decide(params, server, arrived, node_caches, deadline, answer_late, failed_open,
+                      policy_window);
   } catch (...) {
     response = responseForException(std::current_exception(), report);
   }
-  countDecision(server.metrics, outcomeOfAnswer(response.status, failed_open), arrived);
+  countDecision(server.metrics, outcomeOfAnswer(response.status, failed_open), arrived,
+                policy_window);
   return response;
 }
 

@@ -113,7 +113,9 @@ Verdict decideWith(Store& store, NodeCache& known, const Clock& clock, const std
       verdict.limit_reached += "; dry run: requests past it are admitted";
   }
   verdict.headers = rateLimitHeaders(admission);
-  verdict.reported_policy = policyName(admission.decisions[reportedLimit(admission)].rule);
+  const LimitRule& reported = admission.decisions[reportedLimit(admission)].rule;
+  verdict.reported_policy = policyName(reported);
+  verdict.reported_policy_window = reported.plain ? 0 : reported.window_seconds;
   if (settings.dry_run) {
     // As if enforcing, but a 200 has nothing to retry.
     verdict.headers.erase(std::remove_if(verdict.headers.begin(), verdict.headers.end(),

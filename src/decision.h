@@ -61,6 +61,9 @@ struct Verdict {
   // The name of the policy RateLimit reports (the closest to exhaustion);
   // empty for a decision that was not counted.
   std::string reported_policy;
+  // Its window, for the metrics' policy label; 0 for "default" (a plain
+  // limit, or none).
+  Second reported_policy_window = 0;
   // Refused without a store call: the node cache knew the answer.
   bool from_node_cache = false;
 };

@@ -11,7 +11,7 @@ std::string limiterHelp() {
   // help2man takes the "Usage:" line and each "or:" line as the synopsis.
   return "Usage: access-limiter [--help | --version]\n"
          "  or:  access-limiter [--settings FILE] (--check-config | --gc | --status [KEY] | --metrics)\n"
-         "  or:  access-limiter [--settings FILE] --key add KEY [--limit N | --unlimited | --blocked] [--header]\n"
+         "  or:  access-limiter [--settings FILE] --key add KEY [--limit N|LIST | --unlimited | --blocked] [--header]\n"
          "  or:  access-limiter [--settings FILE] --key (remove KEY [--header] | list)\n"
          "  or:  access-limiter [--settings FILE] --fastcgi [ADDRESS] [--workers N]\n"
          "\n"

@@ -38,6 +38,7 @@ struct RunMetrics {
   std::unique_ptr<NodeCache> node_cache = std::make_unique<NoNodeCache>();
   std::unique_ptr<Metrics> sink = std::make_unique<NoMetrics>();  // into node_cache
   bool failed_open = false;  // admitted uncounted: the store failed
+  Second policy_window = 0;  // the decision's policy label (Verdict::reported_policy_window)
 };
 
 // What an admitted request of a guarded application runs.
@@ -133,8 +134,9 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
                                         config.known_keys_only, config.dry_run,
                                         config.limit_list});
       if (!verdict.limit_reached.empty()) logLine(verdict.limit_reached);
-      if (verdict.dry_run_changed) run.sink->count(Event::kDryRunRefusal);
-      if (verdict.from_node_cache) run.sink->count(Event::kNodeCacheHit);
+      run.policy_window = verdict.reported_policy_window;
+      if (verdict.dry_run_changed) run.sink->count(Event::kDryRunRefusal, run.policy_window);
+      if (verdict.from_node_cache) run.sink->count(Event::kNodeCacheHit, run.policy_window);
       admitted = verdict.admitted;
       headers = verdict.headers;
       refused_status = verdict.refused_status;
@@ -188,7 +190,7 @@ int runLimiter(int argc, char** argv, const LimiterSeams& seams) {
   // Counted before the exec of an admitted application: this process then
   // becomes it.
   countDecision(*run.sink, outcomeOfAnswer(launch ? 200 : response.status, run.failed_open),
-                run.arrived);
+                run.arrived, run.policy_window);
   if (launch) {
     // The application's answer is the response; the limiter writes nothing
     // more unless the exec fails.

@@ -3,6 +3,8 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "limit_list.h"
+
 namespace access_limiter {
 
 namespace {
@@ -16,7 +18,12 @@ constexpr std::size_t kOutcomesAt = 0;
 constexpr std::size_t kEventsAt = kOutcomesAt + kOutcomeWords;
 constexpr std::size_t kBucketsAt = kEventsAt + kEventWords;
 constexpr std::size_t kSumAt = kBucketsAt + kBucketWords;
-static_assert(kSumAt + 1 <= kSharedCounterWords, "the counters fit in the node cache's page");
+// Then the named policies: each a word naming it (its window; 0 = free),
+// its outcomes, its dry-run refusals and its node-cache hits.
+constexpr std::size_t kPolicyWords = 1 + kOutcomeWords + 2;
+constexpr std::size_t kPoliciesAt = kSumAt + 1;
+static_assert(kPoliciesAt + kPolicySlots * kPolicyWords <= kSharedCounterWords,
+              "the counters fit in the node cache's page");
 
 void add(std::uint64_t* word, std::uint64_t amount) {
   __atomic_fetch_add(word, amount, __ATOMIC_RELAXED);
@@ -26,11 +33,30 @@ std::uint64_t load(const std::uint64_t* word) { return __atomic_load_n(word, __A
 
 }  // namespace
 
-void SharedMetrics::count(Outcome outcome) {
-  add(&words_[kOutcomesAt + static_cast<std::size_t>(outcome)], 1);
+std::uint64_t* SharedMetrics::policyWords(Second policy_window) {
+  const auto wanted = static_cast<std::uint64_t>(policy_window);
+  for (std::size_t slot = 0; slot < kPolicySlots; ++slot) {
+    std::uint64_t* words = &words_[kPoliciesAt + slot * kPolicyWords];
+    std::uint64_t held = load(words);
+    // A lost exchange leaves in `held` the name another process gave it.
+    if (held == 0 &&
+        __atomic_compare_exchange_n(words, &held, wanted, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+      return words;
+    if (held == wanted) return words;
+  }
+  return nullptr;
 }
 
-void SharedMetrics::count(Event event) {
+void SharedMetrics::count(Outcome outcome, Second policy_window) {
+  const auto index = static_cast<std::size_t>(outcome);
+  std::uint64_t* named = policy_window > 0 ? policyWords(policy_window) : nullptr;
+  add(named != nullptr ? &named[1 + index] : &words_[kOutcomesAt + index], 1);
+}
+
+void SharedMetrics::count(Event event, Second policy_window) {
+  std::uint64_t* named = policy_window > 0 ? policyWords(policy_window) : nullptr;
+  if (named != nullptr && event == Event::kDryRunRefusal) return add(&named[1 + kOutcomeWords], 1);
+  if (named != nullptr && event == Event::kNodeCacheHit) return add(&named[2 + kOutcomeWords], 1);
   add(&words_[kEventsAt + static_cast<std::size_t>(event)], 1);
 }
 
@@ -50,11 +76,23 @@ MetricsSnapshot SharedMetrics::snapshot() const {
   for (std::size_t i = 0; i < kBucketWords; ++i)
     snapshot.decision_buckets[i] = load(&words_[kBucketsAt + i]);
   snapshot.decision_micros_sum = load(&words_[kSumAt]);
+  for (std::size_t slot = 0; slot < kPolicySlots; ++slot) {
+    const std::uint64_t* words = &words_[kPoliciesAt + slot * kPolicyWords];
+    const std::uint64_t window = load(words);
+    if (window == 0) break;
+    PolicyCounts counts;
+    counts.window_seconds = static_cast<Second>(window);
+    for (std::size_t i = 0; i < kOutcomeWords; ++i) counts.outcomes[i] = load(&words[1 + i]);
+    counts.dry_run_refusals = load(&words[1 + kOutcomeWords]);
+    counts.node_cache_hits = load(&words[2 + kOutcomeWords]);
+    snapshot.policies.push_back(counts);
+  }
   return snapshot;
 }
 
-void countDecision(Metrics& metrics, Outcome outcome, std::chrono::steady_clock::time_point arrived) {
-  metrics.count(outcome);
+void countDecision(Metrics& metrics, Outcome outcome, std::chrono::steady_clock::time_point arrived,
+                   Second policy_window) {
+  metrics.count(outcome, policy_window);
   metrics.observeDecision(std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - arrived));
 }
@@ -72,9 +110,12 @@ std::unique_ptr<Metrics> metricsOf(NodeCache& cache, bool counting) {
 
 namespace {
 
-// Every decision is under the one policy a location has today; the label
-// is there so that graphs keep working when a key has several.
+// A plain limit's, and that of answers without a RateLimit field.
 constexpr char kPolicyLabel[] = "policy=\"default\"";
+
+std::string policyLabel(Second window_seconds) {
+  return "policy=\"" + policyName(LimitRule{0, window_seconds, false}) + "\"";
+}
 
 std::string family(const char* name, const char* type, const char* help) {
   return std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
@@ -99,20 +140,32 @@ std::string prometheusText(const MetricsSnapshot& s) {
   static_assert(sizeof kOutcomeNames / sizeof kOutcomeNames[0] == kOutcomeWords);
   std::string text = family("access_limiter_decisions_total", "counter",
                             "Requests this node decided, by outcome (fail_open: admitted "
-                            "uncounted because the store failed).");
+                            "uncounted because the store failed) and by the policy their "
+                            "RateLimit field named (a 429: the limit that refused it).");
   for (std::size_t i = 0; i < kOutcomeWords; ++i)
     text += sample(std::string("access_limiter_decisions_total{") + kPolicyLabel + ",outcome=\"" +
                        kOutcomeNames[i] + "\"}",
                    s.outcomes[i]);
+  for (const PolicyCounts& p : s.policies)
+    for (std::size_t i = 0; i < kOutcomeWords; ++i)
+      text += sample("access_limiter_decisions_total{" + policyLabel(p.window_seconds) +
+                         ",outcome=\"" + kOutcomeNames[i] + "\"}",
+                     p.outcomes[i]);
   const auto event = [&s](Event e) { return s.events[static_cast<std::size_t>(e)]; };
   text += family("access_limiter_dry_run_refusals_total", "counter",
                  "Requests a dry run admitted that enforcing would have refused.");
   text += sample(std::string("access_limiter_dry_run_refusals_total{") + kPolicyLabel + "}",
                  event(Event::kDryRunRefusal));
+  for (const PolicyCounts& p : s.policies)
+    text += sample("access_limiter_dry_run_refusals_total{" + policyLabel(p.window_seconds) + "}",
+                   p.dry_run_refusals);
   text += family("access_limiter_node_cache_hits_total", "counter",
                  "Refusals answered from the node cache, without a store call.");
   text += sample(std::string("access_limiter_node_cache_hits_total{") + kPolicyLabel + "}",
                  event(Event::kNodeCacheHit));
+  for (const PolicyCounts& p : s.policies)
+    text += sample("access_limiter_node_cache_hits_total{" + policyLabel(p.window_seconds) + "}",
+                   p.node_cache_hits);
   text += family("access_limiter_store_errors_total", "counter", "Store calls that failed.");
   text += sample("access_limiter_store_errors_total", event(Event::kStoreError));
   text += family("access_limiter_store_timeouts_total", "counter",

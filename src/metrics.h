@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "clock.h"
 #include "node_cache.h"
 
 namespace access_limiter {
@@ -47,19 +49,37 @@ enum class Event : unsigned {
 inline constexpr std::array<std::uint64_t, 10> kDecisionBucketBoundsMicros{
     100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 1000000};
 
+// The policy a count is labelled with: 0 for "default" (a plain limit, or
+// an answer with no RateLimit field); otherwise a list's limit, named by its
+// window (policyName). A node keeps kPolicySlots such windows; counts for
+// any further window go to "default".
+inline constexpr std::size_t kPolicySlots = 16;
+
+// One named policy's counts.
+struct PolicyCounts {
+  Second window_seconds = 0;
+  std::array<std::uint64_t, static_cast<std::size_t>(Outcome::kCount)> outcomes{};
+  std::uint64_t dry_run_refusals = 0;
+  std::uint64_t node_cache_hits = 0;
+};
+
 struct MetricsSnapshot {
   std::array<std::uint64_t, static_cast<std::size_t>(Outcome::kCount)> outcomes{};
   std::array<std::uint64_t, static_cast<std::size_t>(Event::kCount)> events{};
   // Decisions per bucket, not cumulative; the last is above every bound.
   std::array<std::uint64_t, kDecisionBucketBoundsMicros.size() + 1> decision_buckets{};
   std::uint64_t decision_micros_sum = 0;
+  // The named policies seen on this node, in the order first seen.
+  std::vector<PolicyCounts> policies;
 };
 
 class Metrics {
  public:
   virtual ~Metrics() = default;
-  virtual void count(Outcome outcome) = 0;
-  virtual void count(Event event) = 0;
+  // `policy_window`: see kPolicySlots. Events other than kDryRunRefusal and
+  // kNodeCacheHit carry no policy.
+  virtual void count(Outcome outcome, Second policy_window = 0) = 0;
+  virtual void count(Event event, Second policy_window = 0) = 0;
   // One decision took `elapsed`, from its request's arrival to its answer.
   virtual void observeDecision(std::chrono::microseconds elapsed) = 0;
 };
@@ -67,8 +87,8 @@ class Metrics {
 // Counts nothing (ACCESS_METRICS=0, or no usable node cache).
 class NoMetrics final : public Metrics {
  public:
-  void count(Outcome) override {}
-  void count(Event) override {}
+  void count(Outcome, Second) override {}
+  void count(Event, Second) override {}
   void observeDecision(std::chrono::microseconds) override {}
 };
 
@@ -78,17 +98,21 @@ class SharedMetrics final : public Metrics {
  public:
   explicit SharedMetrics(std::uint64_t* words) : words_(words) {}
 
-  void count(Outcome outcome) override;
-  void count(Event event) override;
+  void count(Outcome outcome, Second policy_window = 0) override;
+  void count(Event event, Second policy_window = 0) override;
   void observeDecision(std::chrono::microseconds elapsed) override;
   MetricsSnapshot snapshot() const;
 
  private:
+  // The named policy's words, claiming a free slot for it; nullptr when
+  // every slot holds another.
+  std::uint64_t* policyWords(Second policy_window);
   std::uint64_t* words_;
 };
 
 // Counts one request's end: its outcome, and the time since `arrived`.
-void countDecision(Metrics& metrics, Outcome outcome, std::chrono::steady_clock::time_point arrived);
+void countDecision(Metrics& metrics, Outcome outcome, std::chrono::steady_clock::time_point arrived,
+                   Second policy_window = 0);
 
 // The counters of `cache` when `counting` (ACCESS_METRICS=1) and it has
 // them; else NoMetrics. `cache` must outlive them.

@@ -27,7 +27,7 @@ slots() { find "$ROOT/$1" -type f 2>/dev/null | wc -l; }
 # --key: input checked before any change, a clear error, an exit status.
 out=$("$LIMITER" --key --help); rc=$?
 is "$rc" 0 "--key --help exits 0"
-like "$out" 'add KEY \[--limit N \| --unlimited \| --blocked\]' "--key --help gives the usage"
+like "$out" 'add KEY \[--limit N|LIST \| --unlimited \| --blocked\]' "--key --help gives the usage"
 like "$("$LIMITER" --key add --help)" 'remove KEY' "--key add --help gives it too"
 for args in "" "add" "frobnicate x" "add ../escape" "add .hidden" "add k --limit" "add k --limit 0" \
   "add k --limit 100001" "add k --limit 5x" "add k --unlimited --blocked" "add k --fast" "remove" \

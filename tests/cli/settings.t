@@ -30,7 +30,7 @@ is "$rc $err" "1 access-limiter: $WORK/bad.conf:2: only \"Define NAME VALUE\" li
   "a line that is not a Define is named, and nothing runs"
 printf 'Define ACCESS_LIMIT lots\n' >"$WORK/bad-value.conf"
 err=$("$LIMITER" --settings "$WORK/bad-value.conf" --check-config 2>&1 >/dev/null); rc=$?
-is "$rc $err" '1 access-limiter: ACCESS_LIMIT="lots": must be a whole number from 1 to 100000' \
+is "$rc $err" '1 access-limiter: ACCESS_LIMIT="lots": must be a whole number from 1 to 100000, or a list of N/W such as 10/1s,1000/1h,20000/1d' \
   "a bad value is checked as ACCESS_LIMIT in the environment would be"
 err=$("$LIMITER" --settings "$WORK/missing.conf" --status 2>&1 >/dev/null); rc=$?
 is "$rc $err" "1 access-limiter: --settings $WORK/missing.conf: No such file or directory" "a missing file says so"

@@ -50,6 +50,39 @@ BOOST_AUTO_TEST_CASE(two_mappings_of_one_node_cache_add_to_the_same_counters) {
   BOOST_TEST(outcome(s, Outcome::kUnavailable) == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(named_policies_count_apart_and_a_full_table_counts_as_default) {
+  TempDir dir;
+  SharedNodeCache cache(dir.path() + "/cache", "/store", kEntryBits);
+  SharedMetrics metrics(cache.sharedCounters());
+  metrics.count(Outcome::kTooManyRequests, 3600);
+  metrics.count(Outcome::kTooManyRequests, 3600);
+  metrics.count(Outcome::kAdmitted, 1);
+  metrics.count(Event::kNodeCacheHit, 3600);
+  metrics.count(Event::kDryRunRefusal, 86400);
+  metrics.count(Outcome::kAdmitted);
+  for (Second w = 100; w < 100 + static_cast<Second>(kPolicySlots); ++w)
+    metrics.count(Outcome::kForbidden, w);  // 3 named already: the last 3 find no slot
+  const MetricsSnapshot s = metrics.snapshot();
+  BOOST_TEST_REQUIRE(s.policies.size() == kPolicySlots);
+  BOOST_TEST(s.policies[0].window_seconds == 3600);
+  BOOST_TEST(s.policies[0].outcomes[static_cast<std::size_t>(Outcome::kTooManyRequests)] == 2u);
+  BOOST_TEST(s.policies[0].node_cache_hits == 1u);
+  BOOST_TEST(s.policies[1].window_seconds == 1);
+  BOOST_TEST(s.policies[2].dry_run_refusals == 1u);
+  BOOST_TEST(outcome(s, Outcome::kAdmitted) == 1u);
+  BOOST_TEST(outcome(s, Outcome::kForbidden) == 3u);
+  BOOST_TEST(s.events[static_cast<std::size_t>(Event::kNodeCacheHit)] == 0u);
+  const std::string text = prometheusText(s);
+  BOOST_TEST(text.find("access_limiter_decisions_total{policy=\"hour\",outcome=\"429\"} 2\n") !=
+             std::string::npos);
+  BOOST_TEST(text.find("access_limiter_decisions_total{policy=\"second\",outcome=\"admitted\"} 1\n") !=
+             std::string::npos);
+  BOOST_TEST(text.find("access_limiter_dry_run_refusals_total{policy=\"day\"} 1\n") !=
+             std::string::npos);
+  BOOST_TEST(text.find("access_limiter_node_cache_hits_total{policy=\"hour\"} 1\n") !=
+             std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(processes_adding_at_once_lose_no_count) {
   TempDir dir;
   const std::string path = dir.path() + "/cache";
