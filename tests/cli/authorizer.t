@@ -84,6 +84,10 @@ is "$(status)" 400 "a cookie PHP would read as another key: 400, as in the guard
 # between the client's runs.
 for _ in 1 2 3; do fcgi "$ADDRESS" QUERY_STRING=app_id=frank ACCESS_LIMIT=2 ACCESS_WINDOW=3600; done
 is "$(status) $(header RateLimit-Policy)" '429 "default";q=2;w=3600' "a request's ACCESS_LIMIT applies (SetEnvIf in its location)"
+for _ in 1 2 3; do fcgi "$ADDRESS" QUERY_STRING=app_id=ivan "ACCESS_LIMIT=5/1s,2/1h"; done
+is "$(status) $(header RateLimit-Policy)" '429 "second";q=5;w=1, "hour";q=2;w=3600' \
+  "a location's list of limits applies, every one (the hour's 2 here)"
+is "$(body)" '{"message":"Too Many Requests","violated-policies":["hour"]}' "its 429 names the hour, as the CGI's does"
 fcgi "$ADDRESS" QUERY_STRING=app_id=grace ACCESS_WINDOW=3600
 is "$(header Variable-RATELIMIT_POLICY)" '"default";q=10;w=3600' "ACCESS_WINDOW too"
 fcgi "$ADDRESS" ACCESS_KEY=header:X-Api-Key HTTP_X_API_KEY=secret-1

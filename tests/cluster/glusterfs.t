@@ -37,15 +37,15 @@ ok "$([ -e "${MOUNTS[1]}/access/seen-from-node1" ]; echo $?)" "a file made throu
 rm -f "${MOUNTS[0]}/access/seen-from-node1"
 
 # burst SECOND COUNT KEY [VAR=value...] : COUNT test-build processes, split
-# across the mounts in BURST_MOUNTS, pinned to one second; prints how many
-# were admitted.
+# across the mounts in BURST_MOUNTS, pinned to one second, with ACCESS_LIMIT
+# $BURST_LIMIT (10 unless set); prints how many were admitted.
 BURST_MOUNTS=("${MOUNTS[0]}" "${MOUNTS[1]}")
 burst() {
   local second=$1 count=$2 key=$3 i
   shift 3
   : >"$WORK/results"
   for ((i = 0; i < count; i++)); do
-    env "$@" ACCESS_ROOT="${BURST_MOUNTS[i % ${#BURST_MOUNTS[@]}]}/access" ACCESS_LIMIT=10 ACCESS_TEST_NOW="$second" \
+    env "$@" ACCESS_ROOT="${BURST_MOUNTS[i % ${#BURST_MOUNTS[@]}]}/access" ACCESS_LIMIT="${BURST_LIMIT:-10}" ACCESS_TEST_NOW="$second" \
       QUERY_STRING="app_id=$key" "$TESTABLE" 2>>"$WORK/burst.err" | head -n 1 >>"$WORK/results" &
   done
   wait
@@ -60,6 +60,21 @@ ACCESS_ROOT="${MOUNTS[1]}/access" ACCESS_TEST_NOW=1700000002 "$TESTABLE" --gc >/
 is "$rc" 0 "--gc on one node's mount exits 0"
 is "$(find "$WORK"/brick1/access/shared -type f -printf '%f\n' | cut -d- -f1 | sort -u | tr '\n' ' ')" \
   "1700000001 1700000002 " "--gc left the last two windows on every brick"
+
+# A burst limit and an hour's quota together (ACCESS_LIMIT=6/1s,15/1h), 40
+# processes a second on both mounts, --gc between seconds: 6, 6, then the
+# hour's last 3, then none; the volume holds exactly the admissions.
+quota_counts=""
+for second in 1700000010 1700000011 1700000012 1700000013; do
+  quota_counts="$quota_counts$(BURST_LIMIT=6/1s,15/1h burst $second 40 quota) "
+  ACCESS_ROOT="${MOUNTS[1]}/access" ACCESS_TEST_NOW=$second "$TESTABLE" --gc >/dev/null
+done
+is "$quota_counts" "6 6 3 0 " "a burst and an hour's quota across two mounts: 6, 6, the hour's last 3, then none"
+is "$(find "$WORK"/brick1/access/quota -type f -name '1699999200+3600-*' | wc -l)" 15 \
+  "each brick holds the hour's 15 admissions, no more (--gc keeps a live hour)"
+is "$(find "$WORK"/brick1/access/quota -type f -name '1700000012-*' | wc -l)" 3 \
+  "the third second holds 3: the requests the hour refused are counted in neither"
+rm -rf "${MOUNTS[0]}/access/quota"  # root's: the store's owner below could not read it
 
 # Policies live on the volume: a key registered through one node holds on
 # both. (--key add runs as the store's owner, www-data here.)
