@@ -96,6 +96,17 @@ std::vector<Record> runChildren(int children, Body body, std::function<void()> w
   return records;
 }
 
+// The clock moves on from `first` a second every 40 ms for `seconds`, and
+// --gc runs every tick, as a fast timer would.
+void tickAndCollect(SharedClock& clock, const std::string& root, Second first, Second seconds) {
+  FileStore collector(root);
+  for (Second s = first; s <= first + seconds; ++s) {
+    usleep(40 * 1000);
+    clock.set(s + 1);
+    collector.collectAll(s + 1 - kClockSkewToleranceSeconds, s + 1 + kClockSkewToleranceSeconds);
+  }
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(concurrency)
@@ -152,16 +163,8 @@ BOOST_AUTO_TEST_CASE(a_flood_over_many_windows_never_exceeds_the_limit) {
           }
         }
       },
-      [&] {
-        // The clock moves on, and --gc runs every tick, as a fast timer
-        // would: a straggler's claim may land in a collected window.
-        FileStore collector(dir.path());
-        for (Second s = first; s <= first + windows; ++s) {
-          usleep(40 * 1000);
-          clock.set(s + 1);
-          collector.collectAll(s + 1 - kClockSkewToleranceSeconds, s + 1 + kClockSkewToleranceSeconds);
-        }
-      });
+      // A straggler's claim may land in a collected window.
+      [&] { tickAndCollect(clock, dir.path(), first, windows); });
   std::map<Second, int> admitted, arrivals;
   int failed = 0;
   for (const Record& r : records) {
@@ -210,14 +213,7 @@ BOOST_AUTO_TEST_CASE(a_burst_and_a_quota_together_never_exceed_either) {
           }
         }
       },
-      [&] {
-        FileStore collector(dir.path());
-        for (Second s = first; s <= first + seconds; ++s) {
-          usleep(40 * 1000);
-          clock.set(s + 1);
-          collector.collectAll(s + 1 - kClockSkewToleranceSeconds, s + 1 + kClockSkewToleranceSeconds);
-        }
-      });
+      [&] { tickAndCollect(clock, dir.path(), first, seconds); });
   std::map<Second, int> admitted;
   int failed = 0, total = 0;
   for (const Record& r : records) {
