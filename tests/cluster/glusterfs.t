@@ -62,14 +62,23 @@ is "$(find "$WORK"/brick1/access/shared -type f -printf '%f\n' | cut -d- -f1 | s
   "1700000001 1700000002 " "--gc left the last two windows on every brick"
 
 # A burst limit and an hour's quota together (ACCESS_LIMIT=6/1s,15/1h), 40
-# processes a second on both mounts, --gc between seconds: 6, 6, then the
-# hour's last 3, then none; the volume holds exactly the admissions.
+# processes a second on both mounts, --gc running all along on node 2 at
+# the bursts' second: 6, 6, then the hour's last 3, then none; the volume
+# holds exactly the admissions.
+echo 1700000010 >"$WORK/gc-now"
+(while gc_now=$(cat "$WORK/gc-now" 2>/dev/null); do
+  ACCESS_ROOT="${MOUNTS[1]}/access" ACCESS_TEST_NOW="$gc_now" "$TESTABLE" --gc >/dev/null 2>&1
+  sleep 0.05
+done) &
+collector=$!
 quota_counts=""
 for second in 1700000010 1700000011 1700000012 1700000013; do
+  echo "$second" >"$WORK/gc-now.new" && mv "$WORK/gc-now.new" "$WORK/gc-now"  # never seen empty
   quota_counts="$quota_counts$(BURST_LIMIT=6/1s,15/1h burst $second 40 quota) "
-  ACCESS_ROOT="${MOUNTS[1]}/access" ACCESS_TEST_NOW=$second "$TESTABLE" --gc >/dev/null
 done
-is "$quota_counts" "6 6 3 0 " "a burst and an hour's quota across two mounts: 6, 6, the hour's last 3, then none"
+rm -f "$WORK/gc-now"
+wait "$collector"
+is "$quota_counts" "6 6 3 0 " "a burst and an hour's quota across two mounts, --gc running: 6, 6, the hour's last 3, then none"
 is "$(find "$WORK"/brick1/access/quota -type f -name '1699999200+3600-*' | wc -l)" 15 \
   "each brick holds the hour's 15 admissions, no more (--gc keeps a live hour)"
 is "$(find "$WORK"/brick1/access/quota -type f -name '1700000012-*' | wc -l)" 3 \
