@@ -98,6 +98,10 @@ Response decide(const EnvLookup& params, const AuthorizerServer& server,
                      DecisionSettings{config.limit, config.window_seconds, config.known_keys_only,
                                       config.dry_run, config.limit_list});
     if (!verdict.limit_reached.empty()) logLine(verdict.limit_reached);
+    if (!verdict.release_failure.empty()) {
+      logLine(verdict.release_failure);
+      server.metrics.count(Event::kStoreError);
+    }
     policy_window = verdict.reported_policy_window;
     if (verdict.dry_run_changed) server.metrics.count(Event::kDryRunRefusal, policy_window);
     if (verdict.from_node_cache) server.metrics.count(Event::kNodeCacheHit, policy_window);

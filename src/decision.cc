@@ -112,6 +112,13 @@ Verdict decideWith(Store& store, NodeCache& known, const Clock& clock, const std
     if (!verdict.limit_reached.empty() && settings.dry_run)
       verdict.limit_reached += "; dry run: requests past it are admitted";
   }
+  for (const std::string& error : admission.release_errors)
+    verdict.release_failure += (verdict.release_failure.empty() ? "" : "; ") + error;
+  if (!verdict.release_failure.empty())
+    verdict.release_failure = "key " + key +
+                              " was refused but a claim of its could not be given back (one "
+                              "admission fewer in that window): " +
+                              verdict.release_failure;
   verdict.headers = rateLimitHeaders(admission);
   const LimitRule& reported = admission.decisions[reportedLimit(admission)].rule;
   verdict.reported_policy = policyName(reported);

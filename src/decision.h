@@ -66,6 +66,10 @@ struct Verdict {
   Second reported_policy_window = 0;
   // Refused without a store call: the node cache knew the answer.
   bool from_node_cache = false;
+  // For the log: claims a refused request could not give back (the store
+  // failed), each leaving its window one admission short. The answer is
+  // the refusal all the same.
+  std::string release_failure;
 };
 
 // Decides a request for `key`. Reads the key's policy through `known` (at

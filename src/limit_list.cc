@@ -57,6 +57,7 @@ std::optional<LimitList> parseLimitList(std::string_view text, std::string& prob
     const std::size_t comma = text.find(',');
     std::string_view item = text.substr(0, comma);
     while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
     const std::size_t slash = item.find('/');
     if (slash == std::string_view::npos) {
       problem = "each limit is N/W, e.g. 10/1s or 1000/1h";
@@ -67,10 +68,13 @@ std::optional<LimitList> parseLimitList(std::string_view text, std::string& prob
       problem = "each N is a whole number from 1 to " + std::to_string(kMaxLimit);
       return std::nullopt;
     }
-    const std::optional<Second> window = parseWindowText(item.substr(slash + 1));
+    const std::string_view window_text = item.substr(slash + 1);
+    const std::optional<Second> window = parseWindowText(window_text);
     if (!window) {
       problem = "each W is a count of seconds, or a count with s, m, h or d, from 1s to " +
-                windowText(kMaxWindowSeconds);
+                windowText(kMaxWindowSeconds) +
+                (!window_text.empty() && window_text.front() == '0' ? ", without leading zeros"
+                                                                    : "");
       return std::nullopt;
     }
     const bool repeated = std::any_of(limits.begin(), limits.end(), [&](const LimitRule& r) {

@@ -33,7 +33,8 @@ using LimitList = std::vector<LimitRule>;
 inline constexpr std::size_t kMaxLimitRules = 4;
 
 // The list form "N/W,N/W,...", W a count of seconds with an optional unit
-// (s, m, h, d): "10/1s,1000/1h,20000/1d". Spaces after commas are allowed.
+// (s, m, h, d): "10/1s,1000/1h,20000/1d". Spaces around each N/W are
+// allowed, not within it.
 // Each N is a limit (bounds.h), each W 1 s to kMaxWindowSeconds, windows
 // distinct, 1 to kMaxLimitRules of them. Sorted by window. None for
 // anything else, with `problem` saying why.

@@ -117,12 +117,33 @@ Limiter::Claim Limiter::claim(const std::string& key, Second now, Decision& deci
                          " claims: the store breaks the prefix rule");
 }
 
-void Limiter::release(const std::string& key, const Admission& admission,
+// A release that fails leaves its slot taken, an under-count of one, and
+// is noted, not thrown: the request is refused either way, and an error here
+// must not become an admission (ACCESS_FAIL_OPEN=1 admits on a StoreError).
+void Limiter::release(const std::string& key, Admission& admission,
                       const std::vector<std::size_t>& claimed) {
   for (const std::size_t i : claimed) {
     const Decision& d = admission.decisions[i];
-    store_.releaseSlot(key, Window(d.window, d.rule.window_seconds), d.slot);
+    try {
+      store_.releaseSlot(key, Window(d.window, d.rule.window_seconds), d.slot);
+    } catch (const StoreError& e) {
+      admission.release_errors.emplace_back(e.what());
+    }
   }
+}
+
+// A refusal's limits as they stood before the request: a limit with room
+// shows what it has left (its claim, if it made one, was released), a full
+// one none; the full ones in the list's order.
+Admission Limiter::asBefore(Admission admission) {
+  for (std::size_t i = 0; i < admission.decisions.size(); ++i) {
+    Decision& d = admission.decisions[i];
+    const bool full = std::find(admission.violated.begin(), admission.violated.end(), i) !=
+                      admission.violated.end();
+    d.remaining = full ? 0 : std::min(d.remaining + 1, d.rule.limit);
+  }
+  std::sort(admission.violated.begin(), admission.violated.end());
+  return admission;
 }
 
 Admission Limiter::admitAll(const std::string& key) {
@@ -139,7 +160,7 @@ Admission Limiter::admitAll(const std::string& key) {
       if (!d.admitted) admission.violated.push_back(i);
       admission.decisions.push_back(d);
     }
-    if (!admission.violated.empty()) return admission;
+    if (!admission.violated.empty()) return asBefore(std::move(admission));
     std::vector<std::size_t> order(limits_.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     // The fewest left first; of equals, the longer window, whose lost slot
@@ -157,12 +178,23 @@ Admission Limiter::admitAll(const std::string& key) {
       const Claim outcome = claim(key, now, d);
       if (outcome == Claim::kFull) {
         release(key, admission, claimed);
-        for (const std::size_t j : claimed) {
-          // As it was before this request: its slot is free again.
-          admission.decisions[j].remaining += 1;
-        }
         admission.violated.push_back(i);
-        return admission;
+        // The limits not claimed yet were decided from what the node knew,
+        // which may be behind: a look at each, so that the answer names
+        // every full one and waits for the last (as a node that knew would).
+        for (const std::size_t j : order) {
+          Decision& other = admission.decisions[j];
+          if (j == i || std::find(claimed.begin(), claimed.end(), j) != claimed.end()) continue;
+          const Window window(other.window, other.rule.window_seconds);
+          const int taken = store_.countTaken(key, window, other.slot, other.rule.limit);
+          known_.learn(factKey(key, other.rule), KnownWindow{other.window, taken});
+          other.remaining = std::max(other.rule.limit - taken - 1, 0);
+          if (taken >= other.rule.limit) {
+            other.admitted = false;
+            admission.violated.push_back(j);
+          }
+        }
+        return asBefore(std::move(admission));
       }
       if (outcome == Claim::kSuperseded) {
         release(key, admission, claimed);

@@ -52,10 +52,13 @@ Decision decide(Second now, int limit, Second window_seconds, const WindowState&
 struct Admission {
   bool admitted = false;
   // One per limit, in the list's order. When refused, a limit that was not
-  // full shows what it had left before this request.
+  // full shows what it had left before this request, a full one 0.
   std::vector<Decision> decisions;
   // When refused: the limits that were full, in the list's order.
   std::vector<std::size_t> violated;
+  // Claims of a refused request that could not be given back (StoreError
+  // messages): each leaves its window one admission short.
+  std::vector<std::string> release_errors;
 };
 
 // Decides for one request under every limit of `limits` and records the
@@ -67,7 +70,9 @@ struct Admission {
 // claim at all. Otherwise the limits are claimed one by one, the one with
 // the least left first (the likeliest to be lost to a competing request).
 // A claim lost because its window filled meanwhile refuses the request, and
-// the slots it claimed in the other limits are released (Store::releaseSlot).
+// the slots it claimed in the other limits are released (Store::releaseSlot);
+// the limits it had not claimed yet are looked at, so the refusal names
+// every full one.
 //
 // Never over-admits: every admission holds a slot below each limit, and a
 // slot is only ever released by the request that claimed it and was not
@@ -111,8 +116,9 @@ class Limiter {
 
   enum class Claim { kClaimed, kFull, kSuperseded };
   Claim claim(const std::string& key, Second now, Decision& decision);
-  void release(const std::string& key, const Admission& admission,
+  void release(const std::string& key, Admission& admission,
                const std::vector<std::size_t>& claimed);
+  static Admission asBefore(Admission admission);
   bool superseded(const std::string& key, const Window& window);
   WindowState known(const std::string& key, Second now, const LimitRule& rule);
 

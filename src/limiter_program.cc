@@ -134,6 +134,10 @@ Response decide(const CgiInputs& inputs, const LimiterSeams& seams, std::optiona
                                         config.known_keys_only, config.dry_run,
                                         config.limit_list});
       if (!verdict.limit_reached.empty()) logLine(verdict.limit_reached);
+      if (!verdict.release_failure.empty()) {
+        logLine(verdict.release_failure);
+        run.sink->count(Event::kStoreError);
+      }
       run.policy_window = verdict.reported_policy_window;
       if (verdict.dry_run_changed) run.sink->count(Event::kDryRunRefusal, run.policy_window);
       if (verdict.from_node_cache) run.sink->count(Event::kNodeCacheHit, run.policy_window);

@@ -5,6 +5,14 @@
 namespace access_limiter {
 
 std::size_t reportedLimit(const Admission& admission) {
+  if (!admission.admitted && !admission.violated.empty()) {
+    std::size_t reported = admission.violated.front();
+    for (const std::size_t i : admission.violated)
+      if (admission.decisions[i].reset_after_seconds >
+          admission.decisions[reported].reset_after_seconds)
+        reported = i;
+    return reported;
+  }
   std::size_t reported = 0;
   for (std::size_t i = 1; i < admission.decisions.size(); ++i) {
     const Decision& d = admission.decisions[i];

@@ -25,8 +25,9 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 // An admission carries no Retry-After.
 HeaderList rateLimitHeaders(const Admission& admission);
 
-// The limit RateLimit reports: the fewest left; of equals, the longest wait
-// (when refused, the full limit whose window ends last).
+// The limit RateLimit reports: when refused, the full limit whose window
+// ends last (the one Retry-After waits for); otherwise the fewest left, and
+// of equals the longest wait.
 std::size_t reportedLimit(const Admission& admission);
 
 // One limit's decision, alone.

@@ -55,7 +55,7 @@ BOOST_AUTO_TEST_CASE(a_key_gets_its_own_limits_or_the_locations) {
 
 BOOST_AUTO_TEST_CASE(limit_lists_are_read_in_every_unit_and_written_canonically) {
   std::string problem;
-  const auto list = parseLimitList("20000/1d, 10/1s,1000/3600", problem);
+  const auto list = parseLimitList(" 20000/1d , 10/1s,1000/3600 ", problem);
   BOOST_TEST_REQUIRE(list.has_value());
   BOOST_TEST((*list == LimitList{{10, 1}, {1000, 3600}, {20000, 86400}}));
   BOOST_TEST(formatLimitList(*list) == "10/1s,1000/1h,20000/1d");
@@ -77,6 +77,8 @@ BOOST_AUTO_TEST_CASE(a_bad_limit_list_says_why) {
       {"10/1s,20/1", "two limits on the window 1s"},
       {"1/1s,2/2s,3/3s,4/4s,5/5s", "at most 4 limits"},
       {"10/1s,", "each limit is N/W"},
+      {"10/01s", "each W is a count of seconds, or a count with s, m, h or d, from 1s to 1d, without leading zeros"},
+      {"10/ 1s", "each W is a count of seconds"},
   };
   for (const Case& c : cases) {
     std::string problem;

@@ -51,6 +51,16 @@ class RaceLosingStore final : public ForwardingStore {
   bool raced_ = false;
 };
 
+// A store whose releases fail (a volume that broke between a claim and its
+// release).
+class ReleaseFailingStore final : public ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  void releaseSlot(const std::string&, const Window&, int) override {
+    throw StoreError("unlink", "/store/k/x", EPERM);
+  }
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(quota)
@@ -138,6 +148,56 @@ BOOST_AUTO_TEST_CASE(a_race_lost_on_one_limit_gives_back_the_others_claims) {
   // What the hour had before the request, which it still has.
   BOOST_TEST(refused.decisions[1].remaining == 2);
   BOOST_TEST(headerMap(rateLimitHeaders(refused))["Retry-After"] == "1");
+}
+
+BOOST_AUTO_TEST_CASE(a_release_that_fails_is_noted_and_the_request_still_refused) {
+  MemoryStore memory;
+  RaceLosingStore racing(memory, 1);
+  ReleaseFailingStore store(racing);
+  MemoryNodeCache known;
+  FakeClock clock(7200);
+  for (int s = 0; s < 3; ++s) memory.claimSlot("k", Window(7200, 3600), s);
+  known.learn("k\n3600", KnownWindow{7200, 3});
+  Limiter limiter(store, known, clock, kBurstAndHour);
+  Admission refused;
+  BOOST_CHECK_NO_THROW(refused = limiter.admitAll("k"));  // never a StoreError: fail-open would admit
+  BOOST_TEST(!refused.admitted);
+  BOOST_TEST(refused.release_errors.size() == 1u);
+  BOOST_TEST(memory.slotsTaken("k", Window(7200, 3600)) == 4);  // the under-count of one
+}
+
+BOOST_AUTO_TEST_CASE(a_refusal_reports_a_full_limit_and_the_others_as_they_were) {
+  MemoryStore store;
+  MemoryNodeCache known;
+  FakeClock clock(7200 + 800);
+  Limiter limiter(store, known, clock, LimitList{{2, 1}, {3, 3600}});
+  limiter.admitAll("k");
+  limiter.admitAll("k");
+  // The second is full, the hour has 1 left: the 429 speaks of the second.
+  const Admission refused = limiter.admitAll("k");
+  BOOST_TEST((refused.violated == std::vector<std::size_t>{0}));
+  BOOST_TEST(refused.decisions[1].remaining == 1);
+  auto h = headerMap(rateLimitHeaders(refused));
+  BOOST_TEST(h["RateLimit"] == "\"second\";r=0;t=1");
+  BOOST_TEST(h["Retry-After"] == "1");
+  clock.set(7200 + 801);
+  BOOST_TEST(limiter.admitAll("k").admitted);  // the hour's last
+}
+
+BOOST_AUTO_TEST_CASE(a_node_that_knew_nothing_names_every_full_limit) {
+  MemoryStore store;
+  FakeClock clock(7200 + 800);
+  for (int s = 0; s < 2; ++s) store.claimSlot("k", Window(7200 + 800, 1), s);
+  for (int s = 0; s < 6; ++s) store.claimSlot("k", Window(7200, 3600), s);
+  MemoryNodeCache fresh;
+  Limiter limiter(store, fresh, clock, LimitList{{2, 1}, {6, 3600}});
+  const Admission refused = limiter.admitAll("k");
+  BOOST_TEST(!refused.admitted);
+  BOOST_TEST((refused.violated == std::vector<std::size_t>{0, 1}));
+  auto h = headerMap(rateLimitHeaders(refused));
+  BOOST_TEST(h["Retry-After"] == "2800");
+  BOOST_TEST(h["RateLimit"] == "\"hour\";r=0;t=2800");
+  BOOST_TEST(store.release_calls == 0);  // the second, claimed first, was lost: nothing to give back
 }
 
 BOOST_AUTO_TEST_CASE(a_429_names_the_violated_policies_unless_the_limit_is_plain) {
