@@ -121,7 +121,6 @@ Verdict decideWith(Store& store, NodeCache& known, const Clock& clock, const std
                               verdict.release_failure;
   verdict.headers = rateLimitHeaders(admission);
   const LimitRule& reported = admission.decisions[reportedLimit(admission)].rule;
-  verdict.reported_policy = policyName(reported);
   verdict.reported_policy_window = reported.plain ? 0 : reported.window_seconds;
   if (settings.dry_run) {
     // As if enforcing, but a 200 has nothing to retry.

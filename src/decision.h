@@ -58,11 +58,9 @@ struct Verdict {
   // For a 429: the names of the limits that were full (policyName). Empty
   // when the key's limit is a plain N: its answer keeps the seed's JSON.
   std::vector<std::string> violated_policies;
-  // The name of the policy RateLimit reports (the closest to exhaustion);
-  // empty for a decision that was not counted.
-  std::string reported_policy;
-  // Its window, for the metrics' policy label; 0 for "default" (a plain
-  // limit, or none).
+  // The window of the policy RateLimit reports (the closest to exhaustion;
+  // on a 429, a full one), for the metrics' policy label; 0 for "default"
+  // (a plain limit, or a decision that was not counted).
   Second reported_policy_window = 0;
   // Refused without a store call: the node cache knew the answer.
   bool from_node_cache = false;

@@ -110,11 +110,10 @@ std::unique_ptr<Metrics> metricsOf(NodeCache& cache, bool counting) {
 
 namespace {
 
-// A plain limit's, and that of answers without a RateLimit field.
-constexpr char kPolicyLabel[] = "policy=\"default\"";
-
+// Window 0 is "default": a plain limit's, and that of answers without a
+// RateLimit field.
 std::string policyLabel(Second window_seconds) {
-  return "policy=\"" + policyName(LimitRule{0, window_seconds, false}) + "\"";
+  return "policy=\"" + policyName(LimitRule{0, window_seconds, window_seconds == 0}) + "\"";
 }
 
 std::string family(const char* name, const char* type, const char* help) {
@@ -142,28 +141,26 @@ std::string prometheusText(const MetricsSnapshot& s) {
                             "Requests this node decided, by outcome (fail_open: admitted "
                             "uncounted because the store failed) and by the policy their "
                             "RateLimit field named (a 429: the limit that refused it).");
-  for (std::size_t i = 0; i < kOutcomeWords; ++i)
-    text += sample(std::string("access_limiter_decisions_total{") + kPolicyLabel + ",outcome=\"" +
-                       kOutcomeNames[i] + "\"}",
-                   s.outcomes[i]);
-  for (const PolicyCounts& p : s.policies)
+  const auto event = [&s](Event e) { return s.events[static_cast<std::size_t>(e)]; };
+  // Every policy's counts, "default" (window 0) first.
+  std::vector<PolicyCounts> policies(1);
+  policies.front().outcomes = s.outcomes;
+  policies.front().dry_run_refusals = event(Event::kDryRunRefusal);
+  policies.front().node_cache_hits = event(Event::kNodeCacheHit);
+  policies.insert(policies.end(), s.policies.begin(), s.policies.end());
+  for (const PolicyCounts& p : policies)
     for (std::size_t i = 0; i < kOutcomeWords; ++i)
       text += sample("access_limiter_decisions_total{" + policyLabel(p.window_seconds) +
                          ",outcome=\"" + kOutcomeNames[i] + "\"}",
                      p.outcomes[i]);
-  const auto event = [&s](Event e) { return s.events[static_cast<std::size_t>(e)]; };
   text += family("access_limiter_dry_run_refusals_total", "counter",
                  "Requests a dry run admitted that enforcing would have refused.");
-  text += sample(std::string("access_limiter_dry_run_refusals_total{") + kPolicyLabel + "}",
-                 event(Event::kDryRunRefusal));
-  for (const PolicyCounts& p : s.policies)
+  for (const PolicyCounts& p : policies)
     text += sample("access_limiter_dry_run_refusals_total{" + policyLabel(p.window_seconds) + "}",
                    p.dry_run_refusals);
   text += family("access_limiter_node_cache_hits_total", "counter",
                  "Refusals answered from the node cache, without a store call.");
-  text += sample(std::string("access_limiter_node_cache_hits_total{") + kPolicyLabel + "}",
-                 event(Event::kNodeCacheHit));
-  for (const PolicyCounts& p : s.policies)
+  for (const PolicyCounts& p : policies)
     text += sample("access_limiter_node_cache_hits_total{" + policyLabel(p.window_seconds) + "}",
                    p.node_cache_hits);
   text += family("access_limiter_store_errors_total", "counter", "Store calls that failed.");

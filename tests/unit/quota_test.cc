@@ -209,13 +209,13 @@ BOOST_AUTO_TEST_CASE(a_429_names_the_violated_policies_unless_the_limit_is_plain
   Verdict refused = decideForKey(store, known, clock, "q", quota);
   BOOST_TEST(refused.refused_status == 429);
   BOOST_TEST((refused.violated_policies == std::vector<std::string>{"second", "hour"}));
-  BOOST_TEST(refused.reported_policy == "hour");
+  BOOST_TEST(refused.reported_policy_window == 3600);
   const DecisionSettings plain(1, 1, false, false);
   BOOST_TEST(decideForKey(store, known, clock, "p", plain).admitted);
   refused = decideForKey(store, known, clock, "p", plain);
   BOOST_TEST(refused.refused_status == 429);
   BOOST_TEST(refused.violated_policies.empty());
-  BOOST_TEST(refused.reported_policy == "default");
+  BOOST_TEST(refused.reported_policy_window == 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_keys_own_list_replaces_the_locations_limit) {
